@@ -1,0 +1,1 @@
+"""fangkong (防控): grassroots epidemic prevention and control."""

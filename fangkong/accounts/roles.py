@@ -1,0 +1,40 @@
+"""The preset roles: code, name, and the permissions each holds. Kept as data so a
+deployment can grant more in the admin; `ensure_roles` (after every migrate) creates missing
+roles and gives each role the preset permissions it lacks, so a permission added by a later
+release reaches existing deployments."""
+
+from django.contrib.auth.models import Permission
+
+READ = ["orgs.view_unit", "people.view_person", "people.view_household", "screening.view_campaign",
+        "screening.view_visit"]
+IDENTITY = ["people.view_identity"]
+EXPORT = ["people.export_person"]
+EDIT_PEOPLE = ["people.add_person", "people.change_person", "people.add_household", "people.change_household",
+               "people.import_person"]
+VISIT = ["screening.add_visit", "screening.change_visit"]
+CAMPAIGN = ["screening.add_campaign", "screening.change_campaign"]
+
+ROLES = [
+    ("leader", "指挥长/领导", "查看辖区全部数据", READ + IDENTITY + EXPORT + CAMPAIGN),
+    ("statistician", "办公室统计员", "汇总、导入导出台账", READ + IDENTITY + EXPORT + EDIT_PEOPLE + CAMPAIGN + VISIT),
+    ("grid_worker", "网格员", "入户摸排、维护本网格人员", READ + IDENTITY + EDIT_PEOPLE + VISIT),
+    ("school_officer", "学校防控专员", "学校师生健康管理", READ + IDENTITY + EDIT_PEOPLE),
+    ("company_officer", "企业防控专员", "企业员工健康管理", READ + IDENTITY + EDIT_PEOPLE),
+    ("checkpoint_staff", "卡口值守人员", "卡口查验登记", READ),
+    ("isolation_staff", "隔离点工作人员", "隔离点人员管理", READ + IDENTITY),
+    ("testing_staff", "核酸检测人员", "采样检测", READ),
+    ("inspector", "督查人员", "督导检查", READ),
+    ("readonly", "只读", "只能查看（证件号、手机号脱敏）", READ),
+]
+
+
+def ensure_roles(**kwargs):
+    from .models import Role
+
+    for code, name, description, perms in ROLES:
+        role, _created = Role.objects.get_or_create(code=code, defaults={"name": name, "description": description})
+        wanted = Permission.objects.none()
+        for label in perms:
+            app_label, codename = label.split(".")
+            wanted |= Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+        role.permissions.add(*wanted)

@@ -1,0 +1,16 @@
+"""Dates and times in the users' conventions: 2022年1月27日12时."""
+
+from django.utils import timezone
+
+
+def cn_date(value):
+    return f"{value.year}年{value.month}月{value.day}日" if value else ""
+
+
+def cn_datetime(value, minutes=False):
+    if not value:
+        return ""
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    text = f"{value.year}年{value.month}月{value.day}日{value.hour}时"
+    return text + (f"{value.minute}分" if minutes else "")
