@@ -2,7 +2,13 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from fangkong.orgs import api as orgs_api
+from fangkong.people import api as people_api
+from fangkong.screening import api as screening_api
+
 router = DefaultRouter()
+for module in (orgs_api, people_api, screening_api):
+    module.register(router)
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
