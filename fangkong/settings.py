@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "fangkong.screening",
     "fangkong.api",
     "fangkong.web",
+    "fangkong.demo",
 ]
 
 MIDDLEWARE = [
