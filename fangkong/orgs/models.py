@@ -102,7 +102,7 @@ class Unit(MP_Node):
 
     def full_name(self):
         """县 / 镇 / 村 / 网格: the names from the top down."""
-        return " / ".join(u.name for u in [*self.get_ancestors(), self])
+        return " / ".join(u.name for u in [*Unit.objects.get_ancestors(self), self])
 
 
 class CommandBody(models.Model):

@@ -1,0 +1,43 @@
+"""The demo county (示范县): a fictional county with its organisation trees, leading groups,
+people and households, built deterministically from a seed, and its demo users."""
+
+import random
+
+from django.db import transaction
+from django.utils import timezone
+
+from fangkong.lib.synthetic import PersonFactory
+from fangkong.orgs.models import Unit
+
+from .county import COUNTY_CODE, plan_county, save_units
+from .leadership import create_leadership
+from .people import plan_people, save_people
+from .size import Size
+from .users import DEMO_PASSWORD, ensure_demo_users
+
+DEMO_SEED = 20220127
+
+__all__ = ["COUNTY_CODE", "DEMO_PASSWORD", "build_demo", "demo_county", "ensure_demo_users"]
+
+
+def demo_county():
+    """The demo county's root unit, or None when it is not loaded."""
+    return Unit.objects.filter(code=COUNTY_CODE).first()
+
+
+def build_demo(scale=1.0, seed=DEMO_SEED):
+    """Load the demo county unless it is there; returns (county unit, created)."""
+    county = demo_county()
+    if county is not None:
+        return county, False
+    size = Size.for_scale(scale)
+    rng = random.Random(seed)
+    factory = PersonFactory(seed=seed, today=timezone.localdate())
+    plan = plan_county(size, rng)
+    people = plan_people(plan, size, rng, factory)
+    with transaction.atomic():
+        units = save_units(plan)
+        county = units[COUNTY_CODE]
+        save_people(people, units, county)
+        create_leadership(plan, units, factory)
+    return county, True
