@@ -23,6 +23,12 @@ def fictional_id(region="430626", birth="19800101", seq=1):
     return with_check_digit(f"{region}{birth}{seq:03d}")
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    """Tests make many users; the real hasher would spend most of the run on key stretching."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def county(db):
     """示范县 > 城关镇 > (东门村 > 东门一组, 西门村 > 西门一组); 城关镇's neighbour 河口镇."""

@@ -13,10 +13,11 @@ EDIT_PEOPLE = ["people.add_person", "people.change_person", "people.add_househol
                "people.import_person"]
 VISIT = ["screening.add_visit", "screening.change_visit"]
 CAMPAIGN = ["screening.add_campaign", "screening.change_campaign"]
+UNITS = ["orgs.add_unit", "orgs.change_unit"]
 
 ROLES = [
     ("leader", "指挥长/领导", "查看辖区全部数据", READ + IDENTITY + EXPORT + CAMPAIGN),
-    ("statistician", "办公室统计员", "汇总、导入导出台账", READ + IDENTITY + EXPORT + EDIT_PEOPLE + CAMPAIGN + VISIT),
+    ("statistician", "办公室统计员", "汇总、导入导出台账", READ + IDENTITY + EXPORT + EDIT_PEOPLE + CAMPAIGN + VISIT + UNITS),
     ("grid_worker", "网格员", "入户摸排、维护本网格人员", READ + IDENTITY + EDIT_PEOPLE + VISIT),
     ("school_officer", "学校防控专员", "学校师生健康管理", READ + IDENTITY + EDIT_PEOPLE),
     ("company_officer", "企业防控专员", "企业员工健康管理", READ + IDENTITY + EDIT_PEOPLE),

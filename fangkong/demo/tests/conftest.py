@@ -6,12 +6,6 @@ from django.core.management import call_command
 SCALE = "0.01"
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # The demo makes a dozen users per build; the default hasher's slowness adds nothing here.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def run_demo(db):
     """run_demo() → the output of `fangkong demo --no-serve` on a small county."""
