@@ -6,11 +6,14 @@ from fangkong.orgs import api as orgs_api
 from fangkong.people import api as people_api
 from fangkong.screening import api as screening_api
 
+from .auth import ObtainTokenView
+
 router = DefaultRouter()
 for module in (orgs_api, people_api, screening_api):
     module.register(router)
 
 urlpatterns = [
+    path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include(router.urls)),
