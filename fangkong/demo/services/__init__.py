@@ -1,5 +1,6 @@
 """The demo county (示范县): a fictional county with its organisation trees, leading groups,
-people and households, built deterministically from a seed, and its demo users."""
+people and households, a door-to-door screening under way, built deterministically from a
+seed, and its demo users."""
 
 import random
 
@@ -12,6 +13,7 @@ from fangkong.orgs.models import Unit
 from .county import COUNTY_CODE, plan_county, save_units
 from .leadership import create_leadership
 from .people import plan_people, save_people
+from .screening import create_screening
 from .size import Size
 from .users import DEMO_PASSWORD, ensure_demo_users
 
@@ -26,10 +28,11 @@ def demo_county():
 
 
 def build_demo(scale=1.0, seed=DEMO_SEED):
-    """Load the demo county unless it is there; returns (county unit, created)."""
+    """Load the demo county unless it is there, and make the demo users that are missing;
+    returns (county unit, created, the demo users as ensure_demo_users lists them)."""
     county = demo_county()
     if county is not None:
-        return county, False
+        return county, False, ensure_demo_users(county)
     size = Size.for_scale(scale)
     rng = random.Random(seed)
     factory = PersonFactory(seed=seed, today=timezone.localdate())
@@ -40,4 +43,7 @@ def build_demo(scale=1.0, seed=DEMO_SEED):
         county = units[COUNTY_CODE]
         save_people(people, units, county)
         create_leadership(plan, units, factory)
-    return county, True
+        # The screening's visits are recorded by the demo users.
+        users = ensure_demo_users(county)
+        create_screening(county, rng)
+    return county, True, users

@@ -16,6 +16,7 @@ from fangkong.orgs.models import (
 )
 from fangkong.people.models import Affiliation, Household, Person
 from fangkong.people.services.rollup import persons_per_tree
+from fangkong.screening.models import Campaign, FollowUpFlag, MemberAnswer, Visit
 
 from .conftest import SCALE
 
@@ -139,12 +140,13 @@ def test_demo_has_leading_groups_and_assignments(run_demo):
 
 def snapshot():
     models = [Unit, Person, Household, Affiliation, CommandBody, CommandPost, TaskGroup, Assignment, User,
-              RoleAssignment]
+              RoleAssignment, Campaign, Visit, MemberAnswer, FollowUpFlag]
     state = {m.__name__: list(m.objects.order_by("pk").values_list("pk", flat=True)) for m in models}
     state["paths"] = list(Unit.objects.values_list("path", "numchild"))
     state["passwords"] = list(User.objects.order_by("pk").values_list("password", flat=True))
     state["heads"] = list(Household.objects.order_by("pk").values_list("head", flat=True))
-    state["history"] = [m.history.count() for m in [Unit, User, RoleAssignment, Person]]
+    state["history"] = [m.history.count() for m in [Unit, User, RoleAssignment, Person, Campaign, Visit]]
+    state["flagged"] = list(Person.objects.filter(needs_follow_up=True).order_by("pk").values_list("pk", flat=True))
     return state
 
 

@@ -13,9 +13,12 @@ from django.db import connection
 from django.db.models import Count
 from django.utils.translation import gettext as _
 
-from fangkong.demo.services import DEMO_PASSWORD, build_demo, demo_county, ensure_demo_users
+from fangkong.demo.services import DEMO_PASSWORD, build_demo, demo_county
+from fangkong.demo.services.screening import demo_campaign
 from fangkong.orgs.models import Unit, UnitType
 from fangkong.people.models import Affiliation, Household, Person
+from fangkong.screening.models import FollowUpFlag
+from fangkong.screening.services.coverage import coverage
 
 
 def _width(text):
@@ -44,7 +47,7 @@ class Command(BaseCommand):
             self.stdout.write(_("正在生成示范县演示数据，约需半分钟 (building the demo county, about half a minute)…"))
         started = time.monotonic()
         try:
-            county, created = build_demo(scale=scale)
+            county, created, users = build_demo(scale=scale)
         except ValueError as error:
             raise CommandError(str(error)) from None
         if created:
@@ -55,7 +58,7 @@ class Command(BaseCommand):
         else:
             self.stdout.write(_("示范县演示数据已存在，直接使用 (demo county already loaded, reusing it)"))
         self._summary(county)
-        self._credentials(ensure_demo_users(county))
+        self._credentials(users)
 
         if not no_serve:
             self._serve(host, port)
@@ -80,6 +83,16 @@ class Command(BaseCommand):
                 "aff": Affiliation.objects.filter(unit_path__startswith=county.path).count(),
             }
         )
+        campaign = demo_campaign(county)
+        if campaign is not None:
+            total = coverage(campaign, county).total
+            flagged = FollowUpFlag.objects.filter(campaign=campaign, resolved_at__isnull=True).count()
+            self.stdout.write(
+                _("%(campaign)s (screening)：已走访 (visited) %(visited)d 户 · 待回访 (to revisit) %(revisit)d 户 · "
+                  "需跟进 (to follow up) %(flagged)d 人")
+                % {"campaign": campaign.name, "visited": total.households_visited,
+                   "revisit": total.households_revisit, "flagged": flagged}
+            )
 
     def _credentials(self, users):
         self.stdout.write("")
