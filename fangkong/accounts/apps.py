@@ -1,10 +1,11 @@
 from django.apps import AppConfig, apps
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 class AccountsConfig(AppConfig):
     name = "fangkong.accounts"
-    verbose_name = "用户与角色"
+    verbose_name = _("用户与角色")
 
     def ready(self):
         from .roles import ensure_roles

@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class OrgsConfig(AppConfig):
     name = "fangkong.orgs"
-    verbose_name = "组织机构"
+    verbose_name = _("组织机构")

@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PeopleConfig(AppConfig):
     name = "fangkong.people"
-    verbose_name = "人员与家庭"
+    verbose_name = _("人员与家庭")

@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ScreeningConfig(AppConfig):
     name = "fangkong.screening"
-    verbose_name = "入户摸排"
+    verbose_name = _("入户摸排")
