@@ -95,11 +95,6 @@ class Unit(MP_Node):
         self.tree = TREE_OF_TYPE[self.type]
         super().save(*args, **kwargs)
 
-    @property
-    def parent_code(self):
-        parent = self.get_parent()
-        return parent.code if parent else None
-
     def full_name(self):
         """县 / 镇 / 村 / 网格: the names from the top down."""
         return " / ".join(u.name for u in [*Unit.objects.get_ancestors(self), self])

@@ -72,7 +72,7 @@ def top_units(user):
     """The roots of the user's jurisdiction (the tree's roots for a superuser)."""
     paths = jurisdiction_paths(user)
     if paths is None:
-        return list(Unit.get_root_nodes())
+        return list(Unit.objects.get_root_nodes())
     return list(Unit.objects.filter(path__in=paths))
 
 
@@ -107,7 +107,7 @@ def unit_tree(request):
 def unit_children(request, pk):
     """The children of a unit with their subtree resident counts (an htmx fragment)."""
     unit = get_object_or_404(Unit.objects.restrict(request.user), pk=pk)
-    children = with_resident_counts(list(unit.get_children()), child_counts(unit))
+    children = with_resident_counts(list(Unit.objects.get_children(unit)), child_counts(unit))
     return render(request, "web/_unit_nodes.html", {"units": children})
 
 
@@ -116,9 +116,9 @@ def unit_children(request, pk):
 def unit_detail(request, pk):
     user = request.user
     unit = get_object_or_404(Unit.objects.restrict(user), pk=pk)
-    ancestors = list(unit.get_ancestors())
+    ancestors = list(Unit.objects.get_ancestors(unit))
     linkable = set(Unit.objects.restrict(user).filter(pk__in=[a.pk for a in ancestors]).values_list("pk", flat=True))
-    children = with_resident_counts(list(unit.get_children()), child_counts(unit))
+    children = with_resident_counts(list(Unit.objects.get_children(unit)), child_counts(unit))
     post_order = {kind: i for i, kind in enumerate(CommandPost.Kind.values)}
     bodies = list(
         CommandBody.objects.restrict(user)
