@@ -95,6 +95,10 @@ class Unit(MP_Node):
         self.tree = TREE_OF_TYPE[self.type]
         super().save(*args, **kwargs)
 
+    @property
+    def history_label(self):
+        return f"{self.name}（{self.code}）"
+
     def full_name(self):
         """县 / 镇 / 村 / 网格: the names from the top down."""
         return " / ".join(u.name for u in [*Unit.objects.get_ancestors(self), self])

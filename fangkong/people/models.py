@@ -58,6 +58,10 @@ class Household(models.Model):
     def __str__(self):
         return f"{self.number} {self.address}".strip()
 
+    @property
+    def history_label(self):
+        return self.number
+
     def save(self, *args, **kwargs):
         self.unit_path = self.unit.path
         super().save(*args, **kwargs)

@@ -14,6 +14,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from fangkong.lib.history import history_entries
 from fangkong.orgs.jurisdiction import jurisdiction_paths
 from fangkong.orgs.models import Assignment, CommandBody, CommandPost, Unit, UnitType
 from fangkong.people.models import Household, ImportBatch, Person
@@ -21,7 +22,6 @@ from fangkong.people.services import ledger
 from fangkong.people.services.rollup import child_counts
 
 from .forms import VULNERABLE_FLAGS, HouseholdFilterForm, LedgerImportForm, PersonFilterForm
-from .history import history_entries
 
 PAGE_SIZE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

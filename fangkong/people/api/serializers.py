@@ -176,9 +176,16 @@ class FieldChangeSerializer(serializers.Serializer):
 
 
 class HistoryEntrySerializer(serializers.Serializer):
+    """An entry of `fangkong.lib.history.history_entries`."""
+
     id = serializers.IntegerField()
-    date = serializers.DateTimeField()
+    date = serializers.DateTimeField(source="when")
     type = serializers.ChoiceField(choices=[("created", _("新增")), ("changed", _("修改")), ("deleted", _("删除"))])
-    user = serializers.CharField(allow_null=True, help_text=_("操作人"))
+    user = serializers.CharField(source="who", allow_null=True, help_text=_("操作人"))
     reason = serializers.CharField(allow_null=True)
     changes = FieldChangeSerializer(many=True)
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["reason"] = data["reason"] or None
+        return data

@@ -6,11 +6,11 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from fangkong.api.base import ChangeModelPermissions, RestrictedEditViewSet
+from fangkong.lib.history import history_entries
 from fangkong.people.models import Household, Person
 from fangkong.people.services.moves import MoveError, move_household, move_person
 
 from .filtersets import HouseholdFilterSet, PersonFilterSet
-from .history import history_entries
 from .serializers import (
     HistoryEntrySerializer,
     HouseholdSerializer,

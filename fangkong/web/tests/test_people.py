@@ -121,7 +121,7 @@ def test_detail_shows_history_moves_and_affiliations(as_user, triad, changed_per
     assert latest.who == triad.inside and latest.action == "修改"
     assert {(c.label, c.old, c.new) for c in latest.changes} == {
         ("联系电话", "13800135678", "13600001111"),
-        ("所属网格", "东门一组", "东门二组"),
+        ("所属网格", "东门一组（430626100201-01）", "东门二组（430626100201-02）"),
     }
     assert response.context["history"][-1].action == "新建"
     assert "2022年1月27日" in page and "搬家" in page
