@@ -6,7 +6,8 @@ SQLite executemany in one transaction), measured in the same run on a fresh data
 
 Without --database-url (or DATABASE_URL) it runs on SQLite in a temporary data directory; with a
 PostgreSQL URL it creates a throwaway database on that server and drops it afterwards. Every
-measured step runs in its own child process, which reports its wall time and peak RSS.
+measured step runs in its own child process, which reports its wall time and peak RSS (the raw
+step's peak includes the untimed validation that prepares its rows).
 """
 
 import argparse
