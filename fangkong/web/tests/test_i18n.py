@@ -12,8 +12,15 @@ def test_pages_are_chinese_by_default(as_user, triad):
     assert 'lang="zh-hans"' in page and "人员类别" in page
 
 
-def test_accept_language_en_renders_english(as_user, triad):
-    page = as_user(triad.inside, language="en").get(reverse("person_list")).content.decode()
+def test_an_english_browser_still_gets_chinese(as_user, triad):
+    page = as_user(triad.inside, language="en-US,en;q=0.9").get(reverse("person_list")).content.decode()
+    assert 'lang="zh-hans"' in page and "人员类别" in page
+
+
+def test_language_cookie_en_renders_english(as_user, triad):
+    client = as_user(triad.inside)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = client.get(reverse("person_list")).content.decode()
     assert 'lang="en"' in page
     assert "Population type" in page and "Permanent resident" in page and "人员类别" not in page
 
