@@ -6,7 +6,7 @@ from django.db import DatabaseError
 
 from fangkong.conftest import fictional_id
 from fangkong.people.models import Household, ImportBatch, Person
-from fangkong.people.services import importer
+from fangkong.people.services import importer, sheets
 from fangkong.people.services.columns import EXCEL_NUMBER_MESSAGE
 from fangkong.people.services.ledger import LedgerError, import_persons, write_persons_template
 
@@ -318,3 +318,28 @@ def test_rows_the_database_rejects_keep_their_cells_in_the_error_file(county, tm
     cells = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
     assert [(row[0], row[4], row[9]) for row in cells] == [("河口人", "河口村3号", 2), ("又一个", "东门村8号", 4)]
     assert cells[1][10] == "第2列「身份证号」：证件号码与第3行重复"
+
+
+@pytest.fixture
+def stream_every_xlsx(monkeypatch):
+    """Large .xlsx files are streamed with openpyxl; make every file count as large, and
+    calamine unusable so that a test cannot pass through it."""
+    monkeypatch.setattr(sheets, "STREAM_XLSX_ABOVE_BYTES", 0)
+    monkeypatch.setattr(sheets, "CalamineWorkbook", None)
+
+
+def test_streamed_xlsx_imports_like_a_small_one(county, tmp_path, stream_every_xlsx):
+    batch = import_persons(write_xlsx(tmp_path / "ledger.xlsx", family_rows()), unit=county.east)
+    assert batch.counts() == counts(created=3)
+    assert Person.objects.get(name="赵大").household.head.name == "赵大"
+
+
+def test_streamed_xlsx_keeps_row_numbers_and_the_excel_number_message(county, tmp_path, stream_every_xlsx):
+    rows = [person_row(202), person_row(203, 联系电话="555")]
+    batch = import_persons(write_xlsx(tmp_path / "titled.xlsx", rows, title="东门村人员台账"), unit=county.east)
+    assert batch.counts() == counts(created=1, rejected=1)
+    assert list(rejected_rows(batch)) == [5]
+    numbers = import_persons(
+        write_xlsx(tmp_path / "numbers.xlsx", [person_row(113)], numbers=("身份证号",)), unit=county.east
+    )
+    assert list(rejected_rows(numbers).values()) == [f"第2列「身份证号」：{EXCEL_NUMBER_MESSAGE}"]
