@@ -4,6 +4,7 @@ outside the user's jurisdiction is 404, the same as one that does not exist."""
 import tempfile
 from pathlib import Path
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
@@ -12,13 +13,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from fangkong.lib.history import history_entries
 from fangkong.orgs.jurisdiction import jurisdiction_paths
 from fangkong.orgs.models import Assignment, CommandBody, CommandPost, Unit, UnitType
 from fangkong.people.models import Household, ImportBatch, Person
 from fangkong.people.services import ledger
+from fangkong.people.services.duplicates import MergeError, likely_duplicate_groups, members_of_group, merge_persons
 from fangkong.people.services.rollup import child_counts
 
 from .forms import VULNERABLE_FLAGS, HouseholdFilterForm, LedgerImportForm, PersonFilterForm
@@ -147,6 +149,34 @@ def person_list(request):
     persons = form.filter(Person.objects.restrict(request.user)).select_related("unit")
     context = {"form": form, "page": paginate(request, persons.order_by("unit_path", "name", "pk"))}
     return render_list(request, "web/person_list.html", "web/_person_results.html", context)
+
+
+@login_required
+@permission_required("people.view_person", raise_exception=True)
+def person_duplicates(request):
+    """Likely duplicates (同名、同出生日期、同手机号，且有人没有证件号) for a person to merge."""
+    people = Person.objects.restrict(request.user)
+    groups = []
+    for group in likely_duplicate_groups(people)[:100]:
+        members = members_of_group(people, group["name"], group["birth_date"], group["phone"]).select_related("unit")
+        groups.append({**group, "members": list(members)})
+    return render(request, "web/person_duplicates.html", {"groups": groups})
+
+
+@login_required
+@permission_required("people.change_person", raise_exception=True)
+@require_POST
+def person_merge(request):
+    people = Person.objects.restrict(request.user)
+    keep = get_object_or_404(people, pk=request.POST.get("keep"))
+    duplicate = get_object_or_404(people, pk=request.POST.get("duplicate"))
+    try:
+        merge_persons(keep, duplicate, user=request.user)
+    except MergeError as error:
+        messages.error(request, str(error))
+        return redirect("person_duplicates")
+    messages.success(request, _("已合并为一人：%(name)s") % {"name": keep.name})
+    return redirect("person_detail", keep.pk)
 
 
 @login_required

@@ -54,6 +54,8 @@ def merge_persons(keep, duplicate, *, user=None):
     for relation in Person._meta.related_objects:
         if isinstance(relation, models.ManyToOneRel):
             _repoint(relation.field, duplicate, keep)
+    if user is not None:
+        keep._history_user = duplicate._history_user = user
     keep._change_reason = f"合并重复人员 #{duplicate.pk}"
     keep.save()
     duplicate._change_reason = f"合并入 #{keep.pk}"
