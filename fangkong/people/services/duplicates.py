@@ -7,6 +7,7 @@ ID number. A person decides and merges; nothing is merged automatically.
 
 from django.db import IntegrityError, models, transaction
 from django.db.models import Count, Q
+from django.utils.translation import gettext as _
 
 from fangkong.people.models import Person
 
@@ -41,9 +42,9 @@ def merge_persons(keep, duplicate, *, user=None):
     the duplicate (affiliations, moves, visits, flags, …) is pointed at `keep`, then the
     duplicate is deleted. Both deletions and changes stay in the history."""
     if keep.pk == duplicate.pk:
-        raise MergeError("不能将人员与自身合并")
+        raise MergeError(_("不能将人员与自身合并"))
     if keep.id_number and duplicate.id_number and keep.id_number != duplicate.id_number:
-        raise MergeError("两人证件号码不同，不是同一人，不能合并")
+        raise MergeError(_("两人证件号码不同，不是同一人，不能合并"))
     for field in FILLABLE:
         if not getattr(keep, field) and getattr(duplicate, field):
             setattr(keep, field, getattr(duplicate, field))
