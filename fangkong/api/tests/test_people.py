@@ -215,3 +215,9 @@ def test_sex_and_birth_date_follow_a_changed_id(api, triad):
     assert response.status_code == 200, response.content
     triad.east_person.refresh_from_db()
     assert (triad.east_person.sex, triad.east_person.birth_date) == ("F", datetime.date(1975, 12, 31))
+
+
+def test_landline_is_stored_as_the_import_stores_it(api, triad):
+    response = api(triad.inside).post(URL, new_person(triad.county.east_grid, phone="0731 8412 3456"), format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["phone"] == "0731-84123456"

@@ -1,4 +1,3 @@
-import phonenumbers
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -12,23 +11,10 @@ from fangkong.lib.idnumbers import (
     sex_from_resident_id,
     validate_resident_id,
 )
+from fangkong.lib.phones import PhoneError, normalise_phone
 from fangkong.people.models import Household, IDType, Move, Person
 
 UNIT_CHANGE_REFUSED = _("更换所属单位请使用“迁移”操作，以便留下迁入迁出记录。")
-
-
-def normalise_phone(value):
-    """A Chinese number as dialled at home (13800135678, 073184567890), any other in E.164;
-    raises ValueError when it cannot be a phone number."""
-    try:
-        number = phonenumbers.parse(normalise(value), "CN")
-    except phonenumbers.NumberParseException:
-        raise ValueError from None
-    if not phonenumbers.is_valid_number(number):
-        raise ValueError
-    if number.country_code == 86:
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL).replace(" ", "")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 class PersonSerializer(serializers.ModelSerializer):
@@ -55,7 +41,7 @@ class PersonSerializer(serializers.ModelSerializer):
             return ""
         try:
             return normalise_phone(value)
-        except ValueError:
+        except PhoneError:
             raise serializers.ValidationError(_("联系电话格式不正确。")) from None
 
     def validate_unit(self, unit):

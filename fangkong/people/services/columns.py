@@ -11,13 +11,13 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-import phonenumbers
 from django.utils import translation
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from fangkong.lib.idnumbers import IDNumberError, normalise, validate_resident_id, with_check_digit
+from fangkong.lib.phones import PhoneError, normalise_phone
 from fangkong.people.models import IDType, PopulationType, Sex
 
 
@@ -266,32 +266,9 @@ def parse_date(raw, today=None):
     return value
 
 
-# phonenumbers' own pattern for mainland mobiles, matched directly: parsing every number with
-# phonenumbers.parse costs twenty times more and says the same for 11-digit numbers.
-_MOBILE = re.compile(phonenumbers.PhoneMetadata.metadata_for_region("CN").mobile.national_number_pattern)
-_PHONE_SEPARATORS = re.compile(r"[/,;、]|\d\s+1\d{10}")
-_PHONE_NOISE = re.compile(r"[\s\-()]")
-PHONE_MESSAGE = gettext_lazy("不是有效的手机号或固定电话（固定电话请带区号，如0731-84123456）")
-
-
 def parse_phone(raw):
     """A mainland mobile (11 digits) or a landline with its area code (0731-84123456)."""
-    text = unicodedata.normalize("NFKC", cell_text(raw))
-    if _PHONE_SEPARATORS.search(text):
-        raise CellError(_("一个单元格只能填写一个电话号码"))
-    digits = _PHONE_NOISE.sub("", text)
-    if digits.startswith("+86"):
-        digits = digits[3:]
-    if len(digits) == 11 and digits[0] == "1" and digits.isdigit():
-        if _MOBILE.fullmatch(digits):
-            return digits
-        raise CellError(PHONE_MESSAGE)
     try:
-        number = phonenumbers.parse(digits, "CN")
-    except phonenumbers.NumberParseException:
-        raise CellError(PHONE_MESSAGE) from None
-    if number.country_code != 86 or not phonenumbers.is_valid_number(number):
-        raise CellError(PHONE_MESSAGE)
-    national = str(number.national_number)
-    area = phonenumbers.length_of_geographical_area_code(number)
-    return f"0{national[:area]}-{national[area:]}" if area else national
+        return normalise_phone(cell_text(raw))
+    except PhoneError as error:
+        raise CellError(str(error)) from None
