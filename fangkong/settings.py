@@ -60,6 +60,11 @@ INSTALLED_APPS = [
     "fangkong.accounts",
     "fangkong.people",
     "fangkong.screening",
+    "fangkong.alerts",
+    "fangkong.areas",
+    "fangkong.leads",
+    "fangkong.control",
+    "fangkong.sites",
     "fangkong.api",
     "fangkong.web",
     "fangkong.demo",
@@ -183,6 +188,16 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
 }
+
+# Extra alert delivery channels (in-app is always on), e.g. an SMS gateway adapter.
+FANGKONG_ALERT_CHANNELS = [c for c in os.environ.get("FANGKONG_ALERT_CHANNELS", "").split(",") if c]
+# What one `fangkong worker` pass runs, in order: callables taking `now`, returning counts.
+FANGKONG_WORKER_PASSES = [
+    "fangkong.leads.services.deadlines.check_deadlines",
+    "fangkong.control.services.worker.run_control_pass",
+    "fangkong.sites.services.check_capacity",
+    "fangkong.alerts.services.escalate_due",
+]
 
 LOGGING = {
     "version": 1,
