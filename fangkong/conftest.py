@@ -4,6 +4,9 @@ unit and a user above both, over a small county with people in both villages."""
 import types
 
 import pytest
+from django.test import Client
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from fangkong.accounts.models import Role, RoleAssignment, User
 from fangkong.lib.idnumbers import with_check_digit
@@ -69,3 +72,29 @@ def triad(county):
         east_household=east_household, west_household=west_household,
         east_person=east_person, west_person=west_person,
     )
+
+
+@pytest.fixture
+def api(db):
+    """api(user) → a client calling as that user with a token; api() → anonymous."""
+
+    def client_for(user=None):
+        client = APIClient()
+        if user is not None:
+            token, _created = Token.objects.get_or_create(user=user)
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return client_for
+
+
+@pytest.fixture
+def as_user(db):
+    """as_user(user) → a test client logged in as that user (Chinese unless told otherwise)."""
+
+    def client_for(user, language="zh-hans"):
+        client = Client(HTTP_ACCEPT_LANGUAGE=language)
+        client.force_login(user)
+        return client
+
+    return client_for
