@@ -184,9 +184,14 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "fangkong API",
-    "DESCRIPTION": "防控 — units, people, households, screening campaigns and visits. Every call is limited to the caller's jurisdiction.",
+    "DESCRIPTION": "防控 — units, people, households, screening, risk areas, leads, regimens, control cases, follow-up, isolation sites and alerts. Every call is limited to the caller's jurisdiction.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # One name for a choice set used by several fields.
+    "ENUM_NAME_OVERRIDES": {
+        "MeasureEnum": "fangkong.control.models.Measure",
+        "ControlCategoryEnum": "fangkong.control.models.Category",
+    },
 }
 
 # Extra alert delivery channels (in-app is always on), e.g. an SMS gateway adapter.

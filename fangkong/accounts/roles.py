@@ -22,19 +22,23 @@ CONTROL = ["control.add_controlcase", "control.change_controlcase", "control.rel
 FOLLOW_UP = ["control.add_followupentry"]
 REGIMENS = ["control.add_regimenversion", "control.change_regimenversion", "control.change_regimenversion_cases",
             "areas.add_riskarea", "areas.change_riskarea"]
+ALERTS = ["alerts.change_alert"]
+ALERT_RULES = ["alerts.add_alertrule", "alerts.change_alertrule", "alerts.view_alertrule"]
 SITES = ["sites.add_room", "sites.change_room", "sites.add_stay", "sites.change_stay"]
 
 ROLES = [
-    ("leader", "指挥长/领导", "查看辖区全部数据", READ + IDENTITY + EXPORT + CAMPAIGN + CONTROL_READ + REGIMENS),
+    ("leader", "指挥长/领导", "查看辖区全部数据", READ + IDENTITY + EXPORT + CAMPAIGN + CONTROL_READ + REGIMENS + ALERTS
+     + ALERT_RULES),
     ("statistician", "办公室统计员", "汇总、导入导出台账",
      READ + IDENTITY + EXPORT + EDIT_PEOPLE + CAMPAIGN + VISIT + UNITS + CONTROL_READ + LEADS + CONTROL + REGIMENS
-     + SITES),
+     + SITES + ALERTS + ALERT_RULES),
     ("grid_worker", "网格员", "入户摸排、维护本网格人员、重点人员管控",
-     READ + IDENTITY + EDIT_PEOPLE + VISIT + CONTROL_READ + LEADS + CONTROL),
-    ("school_officer", "学校防控专员", "学校师生健康管理", READ + IDENTITY + EDIT_PEOPLE + CONTROL_READ + FOLLOW_UP),
-    ("company_officer", "企业防控专员", "企业员工健康管理", READ + IDENTITY + EDIT_PEOPLE + CONTROL_READ + FOLLOW_UP),
+     READ + IDENTITY + EDIT_PEOPLE + VISIT + CONTROL_READ + LEADS + CONTROL + ALERTS),
+    ("school_officer", "学校防控专员", "学校师生健康管理", READ + IDENTITY + EDIT_PEOPLE + CONTROL_READ + FOLLOW_UP + ALERTS),
+    ("company_officer", "企业防控专员", "企业员工健康管理", READ + IDENTITY + EDIT_PEOPLE + CONTROL_READ + FOLLOW_UP + ALERTS),
     ("checkpoint_staff", "卡口值守人员", "卡口查验登记", READ + ["leads.add_lead"]),
-    ("isolation_staff", "隔离点工作人员", "隔离点人员管理", READ + IDENTITY + CONTROL_READ + FOLLOW_UP + SITES),
+    ("isolation_staff", "隔离点工作人员", "隔离点人员管理", READ + IDENTITY + CONTROL_READ + FOLLOW_UP + SITES
+     + ALERTS),
     ("testing_staff", "核酸检测人员", "采样检测", READ),
     ("inspector", "督查人员", "督导检查", READ + CONTROL_READ),
     ("readonly", "只读", "只能查看（证件号、手机号脱敏）", READ + CONTROL_READ),

@@ -69,12 +69,44 @@ class AlertRule(models.Model):
         return self.get_kind_display()
 
 
+# Open first, then unacknowledged first, then newest first.
+INBOX_ORDER = (
+    models.F("resolved_at").desc(nulls_first=True),
+    models.F("acknowledged_at").desc(nulls_first=True),
+    "-raised_at",
+    "-id",
+)
+
+
 class AlertQuerySet(JurisdictionQuerySet):
     def open(self):
         return self.filter(resolved_at__isnull=True)
 
     def unacknowledged(self):
         return self.filter(acknowledged_at__isnull=True, resolved_at__isnull=True)
+
+    def inbox(self, user):
+        """The user's inbox: alerts delivered to them in the app, sitting now at a unit where
+        they hold a role, or naming them as responsible; open first, then unacknowledged
+        first, newest first."""
+        if user is None or not user.is_authenticated:
+            return self.none()
+        mine = (
+            models.Q(pk__in=Delivery.objects.filter(user=user, channel=IN_APP).values("alert_id"))
+            | models.Q(unit__in=user.role_assignments.values("unit_id"))
+            | models.Q(pk__in=Alert.recipients.through.objects.filter(user=user).values("alert_id"))
+        )
+        return self.filter(mine).order_by(*INBOX_ORDER)
+
+    def visible_to(self, user):
+        """What a user may open: their jurisdiction (by where the alert was raised) and their
+        own inbox (an alert naming them from outside it)."""
+        return self.filter(pk__in=self.model.objects.restrict(user).values("pk")) | self.filter(
+            pk__in=self.model.objects.inbox(user).order_by().values("pk")
+        )
+
+
+IN_APP = "in_app"
 
 
 class Alert(models.Model):
@@ -104,6 +136,10 @@ class Alert(models.Model):
         related_name="+",
     )
     resolved_at = models.DateTimeField(_("解除时间"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("解除人"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
     note = models.TextField(_("处理说明"), blank=True)
 
     objects = AlertQuerySet.as_manager()
@@ -127,6 +163,24 @@ class Alert(models.Model):
         self.origin_path = self.origin_unit.path
         super().save(*args, **kwargs)
 
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("alerts:detail", args=[self.pk])
+
+    @property
+    def is_open(self):
+        return self.resolved_at is None
+
+    def subject_url(self):
+        """The page of what the alert is about, when that record has one."""
+        try:
+            subject = self.subject
+        except Exception:  # the subject's model or row is gone
+            return None
+        url = getattr(subject, "get_absolute_url", None)
+        return url() if callable(url) else None
+
 
 class Delivery(models.Model):
     """One alert sent to one user through one channel."""
@@ -145,3 +199,20 @@ class Delivery(models.Model):
         verbose_name_plural = _("预警送达")
         ordering = ["-sent_at", "-id"]
         indexes = [models.Index(fields=["user", "channel", "read_at"])]
+
+
+class AlertStep(models.Model):
+    """Where an alert was sent at each level: raised at the responsible unit (level 0), then
+    each escalation to the unit above. The trail on the alert's page; one row per level, which
+    also keeps two workers from escalating the same alert twice."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="steps")
+    level = models.PositiveSmallIntegerField(_("上报层级"))
+    unit = models.ForeignKey(Unit, verbose_name=_("责任单位"), on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("时间"))
+
+    class Meta:
+        verbose_name = _("预警流转")
+        verbose_name_plural = _("预警流转")
+        ordering = ["alert", "level"]
+        constraints = [models.UniqueConstraint(fields=["alert", "level"], name="one_step_per_alert_level")]

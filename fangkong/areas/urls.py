@@ -1,5 +1,13 @@
+from django.urls import path
+
+from . import views
+
 app_name = "areas"
 
-from django.urls import path  # noqa: F401
-
-urlpatterns = []
+urlpatterns = [
+    path("", views.area_list, name="list"),
+    path("new/", views.area_create, name="create"),
+    path("import/", views.area_import, name="import"),
+    path("<int:pk>/", views.area_detail, name="detail"),
+    path("<int:pk>/lift/", views.area_lift, name="lift"),
+]

@@ -13,6 +13,7 @@ import secrets
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -96,15 +97,18 @@ class PlaceKind(models.TextChoices):
 
 class ControlCaseQuerySet(JurisdictionQuerySet):
     def restrict(self, user):
-        """Cases of the user's jurisdiction, and cases the user's units have handed to another
-        unit that has not yet accepted them (the sender keeps sight of them until then)."""
+        """Cases of the user's jurisdiction; cases staying at an isolation site in it (the
+        site's staff look after them); and cases the user's units have handed to another unit
+        that has not yet accepted them (the sender keeps sight of them until then)."""
         paths = jurisdiction_paths(user)
         if not paths:
             return super().restrict(user)
         pending = CaseTransfer.objects.filter(
             path_filter("from_unit__path", paths), accepted_at__isnull=True, declined_at__isnull=True
         ).values("case_id")
-        return self.filter(path_filter("unit_path", paths) | models.Q(pk__in=pending))
+        return self.filter(
+            path_filter("unit_path", paths) | path_filter("site__path", paths) | models.Q(pk__in=pending)
+        )
 
     def active(self):
         return self.filter(status__in=ACTIVE_STATUSES)
@@ -163,6 +167,9 @@ class ControlCase(models.Model):
     def save(self, *args, **kwargs):
         self.unit_path = self.unit.path
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("control:case_detail", args=[self.pk])
 
 
 class CasePhase(models.Model):

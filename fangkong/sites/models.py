@@ -45,6 +45,8 @@ class Stay(models.Model):
     checked_out_at = models.DateTimeField(_("离开时间"), null=True, blank=True)
     checked_in_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                       related_name="+")
+    checked_out_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                       related_name="+")
     history = HistoricalRecords(excluded_fields=["unit_path"])
 
     objects = JurisdictionQuerySet.as_manager()
@@ -58,6 +60,9 @@ class Stay(models.Model):
             models.UniqueConstraint(fields=["case"], condition=models.Q(checked_out_at__isnull=True),
                                     name="one_open_stay_per_case")
         ]
+
+    def __str__(self):
+        return f"{self.case.person.name} · {self.room}"
 
     def save(self, *args, **kwargs):
         self.unit_path = self.room.site.path
@@ -75,3 +80,7 @@ class ReserveTarget(models.Model):
     class Meta:
         verbose_name = _("隔离房间储备标准")
         verbose_name_plural = _("隔离房间储备标准")
+        ordering = ["unit", "-effective_from"]
+
+    def __str__(self):
+        return f"{self.unit.name} {self.rooms_per_10k}"

@@ -9,6 +9,17 @@ Other apps call only these functions (never create `Alert` rows themselves):
 Time is always passed in (`now`), so tests inject it instead of waiting.
 """
 
-from .core import acknowledge, escalate_due, raise_alert, resolve_alerts, responsible_users, rule_for
+from .core import (
+    acknowledge,
+    default_rule,
+    escalate_due,
+    mark_read,
+    raise_alert,
+    resolve,
+    resolve_alerts,
+    responsible_users,
+    rule_for,
+)
 
-__all__ = ["acknowledge", "escalate_due", "raise_alert", "resolve_alerts", "responsible_users", "rule_for"]
+__all__ = ["acknowledge", "default_rule", "escalate_due", "mark_read", "raise_alert", "resolve", "resolve_alerts",
+           "responsible_users", "rule_for"]

@@ -8,7 +8,7 @@ import logging
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from fangkong.alerts.models import Delivery
+from fangkong.alerts.models import IN_APP, Delivery
 
 logger = logging.getLogger("fangkong.alerts")
 
@@ -23,7 +23,7 @@ class Channel:
 class InAppChannel(Channel):
     """The inbox: the Delivery row is the message."""
 
-    code = "in_app"
+    code = IN_APP
 
     def send(self, alert, user):
         return None
@@ -44,6 +44,8 @@ def channels():
 
 
 def deliver(alert, users, now):
+    """Send the alert to each user through every channel, recording each attempt as a
+    Delivery (ok=False with the error when a gateway fails: the in-app copy is kept)."""
     rows = []
     for channel in channels():
         for user in users:

@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from fangkong.accounts.models import User
-from fangkong.alerts.models import Alert, AlertKind, AlertRule, Severity
+from fangkong.alerts.models import IN_APP, Alert, AlertKind, AlertRule, AlertStep, Delivery, Severity
 from fangkong.orgs.models import Unit
 
 from .channels import deliver
@@ -22,19 +22,27 @@ DEFAULTS = {
     AlertKind.TEST_OVERDUE: dict(ack_minutes=120, max_level=2, severity=Severity.WARNING, params={}),
     AlertKind.RELEASE_DUE: dict(ack_minutes=720, max_level=1, severity=Severity.INFO, params={}),
     AlertKind.SITE_OVER_CAPACITY: dict(ack_minutes=60, max_level=2, severity=Severity.URGENT, params={}),
+    AlertKind.SITE_BELOW_RESERVE: dict(ack_minutes=1440, max_level=1, severity=Severity.WARNING,
+                                       params={"rooms_per_10k": "20"}),
     AlertKind.REPORT_MISSING: dict(ack_minutes=60, max_level=1, severity=Severity.WARNING, params={}),
 }
 FALLBACK = dict(ack_minutes=60, max_level=1, severity=Severity.WARNING, params={})
 
 
+def default_rule(kind):
+    """The unsaved rule used when none is stored for `kind`."""
+    values = DEFAULTS.get(kind, FALLBACK)
+    return AlertRule(kind=kind, **{**values, "params": dict(values["params"])})
+
+
 def rule_for(kind, unit=None, on_date=None):
-    """The enabled rule for `kind` that applies to `unit` on `on_date`: the one stored for the
-    nearest ancestor-or-self unit (or for all units), most recently in force. An unsaved rule
-    with the defaults when none is stored."""
+    """The rule for `kind` that applies to `unit` on `on_date`: the one stored for the nearest
+    ancestor-or-self unit (a rule for all units comes last), and among those the one most
+    recently in force. A stored rule that is switched off is returned too (`enabled` False:
+    the nearer unit has turned the kind off). An unsaved rule with the defaults when none is
+    stored."""
     on_date = on_date or timezone.localdate()
-    rules = AlertRule.objects.filter(kind=kind, enabled=True).filter(
-        Q(effective_from__isnull=True) | Q(effective_from__lte=on_date)
-    )
+    rules = AlertRule.objects.filter(kind=kind).filter(Q(effective_from__isnull=True) | Q(effective_from__lte=on_date))
     if unit is not None:
         rules = rules.filter(Q(unit__isnull=True) | Q(unit__path__in=_ancestor_paths(unit.path)))
     else:
@@ -46,31 +54,66 @@ def rule_for(kind, unit=None, on_date=None):
             best = (rank, rule)
     if best:
         return best[1]
-    return AlertRule(kind=kind, **DEFAULTS.get(kind, FALLBACK))
+    return default_rule(kind)
 
 
 def _ancestor_paths(path):
     return [path[:end] for end in range(Unit.steplen, len(path) + 1, Unit.steplen)]
 
 
+def _staffed_paths(paths):
+    """Those of `paths` where some active user holds a role."""
+    return set(
+        User.objects.filter(is_active=True, role_assignments__unit__path__in=paths)
+        .values_list("role_assignments__unit__path", flat=True)
+    )
+
+
+def responsible_unit(unit):
+    """The unit that answers for `unit`: itself when someone holds a role there, otherwise the
+    nearest unit above that has staff (a grid or a site without accounts of its own is looked
+    after by its village or its county). `unit` itself when nobody above has staff either."""
+    staffed = _staffed_paths(_ancestor_paths(unit.path))
+    if unit.path in staffed or not staffed:
+        return unit
+    return Unit.objects.get(path=max(staffed, key=len))
+
+
+def escalation_target(unit):
+    """Where an alert sitting at `unit` goes when it escalates: the nearest unit above with
+    staff (the parent, unless nobody holds a role there); None at the top of the tree."""
+    above = _ancestor_paths(unit.path)[:-1]
+    if not above:
+        return None
+    staffed = _staffed_paths(above)
+    return Unit.objects.get(path=max(staffed, key=len) if staffed else above[-1])
+
+
+def _users_of(unit):
+    return User.objects.filter(is_active=True, role_assignments__unit=unit).distinct().order_by("pk")
+
+
 def responsible_users(unit):
-    """Users holding a role in exactly this unit (its own staff, not those of units below)."""
-    return User.objects.filter(is_active=True, role_assignments__unit=unit).distinct()
+    """Who answers for `unit`: the active users holding a role in its responsible unit."""
+    return _users_of(responsible_unit(unit))
 
 
 def raise_alert(kind, unit, *, key, title, detail="", subject=None, recipients=(), now=None, severity=None):
     """Raise an alert unless one of this kind and key is still open (then that one is returned).
-    It goes to the named recipients and to the users of `unit`, through every channel."""
+    It sits at the unit responsible for `unit` (see `responsible_unit`) and goes to the named
+    recipients and to that unit's users, through every channel. Returns None when the rule for
+    the kind is switched off for this unit."""
     now = now or timezone.now()
-    existing = Alert.objects.filter(kind=kind, key=key, resolved_at__isnull=True).first()
+    existing = Alert.objects.filter(kind=kind, key=key[:120], resolved_at__isnull=True).first()
     if existing:
         return existing
     rule = rule_for(kind, unit, timezone.localdate(now))
     if not rule.enabled:
         return None
     alert = Alert(
-        kind=kind, severity=severity or rule.severity, origin_unit=unit, unit=unit, level=0, title=title[:200],
-        detail=detail, key=key[:120], raised_at=now, ack_due_at=now + timedelta(minutes=rule.ack_minutes),
+        kind=kind, severity=severity or rule.severity, origin_unit=unit, unit=responsible_unit(unit), level=0,
+        title=title[:200], detail=detail, key=key[:120], raised_at=now,
+        ack_due_at=now + timedelta(minutes=rule.ack_minutes),
     )
     if subject is not None:
         alert.subject_type = ContentType.objects.get_for_model(subject)
@@ -78,12 +121,13 @@ def raise_alert(kind, unit, *, key, title, detail="", subject=None, recipients=(
     try:
         with transaction.atomic():
             alert.save()
+            AlertStep.objects.create(alert=alert, level=0, unit=alert.unit, at=now)
+            users = list(recipients)
+            if users:
+                alert.recipients.add(*users)
+            deliver(alert, _union(users, _users_of(alert.unit)), now)
     except IntegrityError:  # raised at the same moment by another worker
-        return Alert.objects.get(kind=kind, key=key, resolved_at__isnull=True)
-    users = list(recipients)
-    if users:
-        alert.recipients.add(*users)
-    deliver(alert, _union(users, responsible_users(unit)), now)
+        return Alert.objects.get(kind=kind, key=key[:120], resolved_at__isnull=True)
     return alert
 
 
@@ -97,43 +141,85 @@ def _union(*groups):
     return result
 
 
-def acknowledge(alert, user, now=None, note=""):
-    """确认收到: stops the escalation clock. Only the first acknowledgement counts."""
+def mark_read(alert, user, now=None):
+    """The user has seen the alert: their in-app deliveries of it are read."""
     now = now or timezone.now()
-    updated = Alert.objects.filter(pk=alert.pk, acknowledged_at__isnull=True).update(
-        acknowledged_at=now, acknowledged_by=user, note=note or alert.note
+    return Delivery.objects.filter(alert=alert, user=user, channel=IN_APP, read_at__isnull=True).update(read_at=now)
+
+
+def acknowledge(alert, user, now=None, note=""):
+    """确认收到: stops the escalation clock. Only the first acknowledgement counts; returns
+    whether this one did."""
+    now = now or timezone.now()
+    changes = dict(acknowledged_at=now, acknowledged_by=user)
+    if note:
+        changes["note"] = note
+    updated = Alert.objects.filter(pk=alert.pk, acknowledged_at__isnull=True, resolved_at__isnull=True).update(
+        **changes
     )
+    mark_read(alert, user, now)
+    alert.refresh_from_db()
+    return bool(updated)
+
+
+def resolve(alert, user=None, now=None, note=""):
+    """处理完毕: a user closes one alert by hand. Returns whether this call closed it."""
+    now = now or timezone.now()
+    changes = dict(resolved_at=now, resolved_by=user)
+    if note:
+        changes["note"] = note
+    updated = Alert.objects.filter(pk=alert.pk, resolved_at__isnull=True).update(**changes)
+    if user is not None:
+        mark_read(alert, user, now)
     alert.refresh_from_db()
     return bool(updated)
 
 
 def resolve_alerts(kind, key, now=None, note=""):
-    """Close the open alert of this kind and key (the condition has cleared)."""
+    """Close the open alert of this kind and key (the condition has cleared). Returns the
+    number closed (0 or 1)."""
     now = now or timezone.now()
-    return Alert.objects.filter(kind=kind, key=key, resolved_at__isnull=True).update(
-        resolved_at=now, note=note
-    )
+    changes = dict(resolved_at=now)
+    if note:
+        changes["note"] = note
+    return Alert.objects.filter(kind=kind, key=key[:120], resolved_at__isnull=True).update(**changes)
 
 
 def escalate_due(now=None):
-    """Move every unacknowledged alert past its deadline up to the parent unit, as long as the
-    rule lets it climb; each alert is claimed with a conditional update, so two workers never
-    escalate the same alert twice."""
+    """Move every unacknowledged alert past its deadline up to the parent unit (the nearest one
+    above with staff), as long as the rule lets it climb, and deliver it to the users there
+    (those who already had it are not sent it again). Each step is claimed with a conditional update on the level the
+    alert was read at, so two workers running at once escalate an alert once."""
     now = now or timezone.now()
-    escalated = 0
-    due = Alert.objects.filter(acknowledged_at__isnull=True, resolved_at__isnull=True, ack_due_at__lte=now)
-    for alert in due.select_related("unit").iterator(chunk_size=500):
-        rule = rule_for(alert.kind, alert.origin_unit, timezone.localdate(now))
-        parent = alert.unit.get_parent()
-        if alert.level >= rule.max_level or parent is None:
+    today = timezone.localdate(now)
+    escalated = stopped = 0
+    due = list(
+        Alert.objects.filter(acknowledged_at__isnull=True, resolved_at__isnull=True, ack_due_at__lte=now)
+        .select_related("unit", "origin_unit")
+        .order_by("ack_due_at", "pk")
+    )
+    rules = {}
+    for alert in due:
+        cache_key = (alert.kind, alert.origin_unit_id)
+        if cache_key not in rules:
+            rules[cache_key] = rule_for(alert.kind, alert.origin_unit, today)
+        rule = rules[cache_key]
+        parent = escalation_target(alert.unit) if alert.level < rule.max_level else None
+        if parent is None:
             # Nowhere further to go: stop the clock so the worker does not look at it again.
-            Alert.objects.filter(pk=alert.pk, ack_due_at=alert.ack_due_at).update(ack_due_at=None)
+            stopped += Alert.objects.filter(
+                pk=alert.pk, level=alert.level, ack_due_at=alert.ack_due_at, acknowledged_at__isnull=True
+            ).update(ack_due_at=None)
             continue
-        claimed = Alert.objects.filter(pk=alert.pk, level=alert.level, acknowledged_at__isnull=True).update(
-            unit=parent, level=alert.level + 1, escalated_at=now, ack_due_at=now + timedelta(minutes=rule.ack_minutes)
-        )
-        if claimed:
-            escalated += 1
-            alert.refresh_from_db()
-            deliver(alert, list(responsible_users(parent)), now)
-    return {"alerts_escalated": escalated}
+        with transaction.atomic():
+            claimed = Alert.objects.filter(
+                pk=alert.pk, level=alert.level, acknowledged_at__isnull=True, resolved_at__isnull=True
+            ).update(unit=parent, level=alert.level + 1, escalated_at=now,
+                     ack_due_at=now + timedelta(minutes=rule.ack_minutes))
+            if claimed:
+                escalated += 1
+                alert.refresh_from_db()
+                AlertStep.objects.create(alert=alert, level=alert.level, unit=parent, at=now)
+                had_it = set(Delivery.objects.filter(alert=alert, channel=IN_APP).values_list("user_id", flat=True))
+                deliver(alert, [user for user in _users_of(parent) if user.pk not in had_it], now)
+    return {"alerts_escalated": escalated, "alerts_at_top": stopped}
