@@ -34,6 +34,7 @@ class Plan:
     team_name: str = ""  # 三包一 / 五包一
     daily_sign_off: bool = False
     release_conditions: tuple[str, ...] = field(default_factory=tuple)
+    sign_off_photo: bool = False  # the daily sign-off comes with a work photo (001:237)
 
     def follow_up_days(self):
         """Every day from the first phase's first day to the last phase's last day."""
