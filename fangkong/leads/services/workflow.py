@@ -60,7 +60,7 @@ def provisional_person(lead):
 
 
 def dispose_lead(lead, outcome, by, now, note="", handed_to=None, *, category=None, anchor_date=None,
-                 arrival_date=None):
+                 arrival_date=None, case=None):
     """处置: close the lead with an outcome. `case_opened` opens a control case for the person
     (registered provisionally when the lead named nobody on the books) in the same transaction:
     if the case cannot be opened, the lead stays open."""
@@ -76,7 +76,13 @@ def dispose_lead(lead, outcome, by, now, note="", handed_to=None, *, category=No
         if not claimed:
             raise ValidationError(_("该线索已处置"))
         lead.refresh_from_db()
-        if outcome == LeadOutcome.CASE_OPENED:
+        if outcome == LeadOutcome.CASE_OPENED and case is not None:
+            # The case was opened from the case form for this lead: link the two.
+            if case.lead_id is None:
+                type(case).objects.filter(pk=case.pk).update(lead=lead)
+            if lead.person_id is None:
+                Lead.objects.filter(pk=lead.pk).update(person=case.person_id)
+        elif outcome == LeadOutcome.CASE_OPENED:
             _open_case(lead, by, now, category, anchor_date, arrival_date)
         _record(lead, by, _("处置：%(outcome)s") % {"outcome": LeadOutcome(outcome).label})
         for step in ("verify", "dispose"):
