@@ -304,6 +304,11 @@ class FollowUpSlot(models.Model):
             models.Index(fields=["unit_path", "day"]),
         ]
 
+    def save(self, *args, **kwargs):
+        if not self.unit_path:
+            self.unit_path = self.case.unit_path
+        super().save(*args, **kwargs)
+
 
 class Method(models.TextChoices):
     VISIT = "visit", _("上门")
@@ -347,6 +352,11 @@ class FollowUpEntry(models.Model):
         verbose_name_plural = _("健康监测记录")
         ordering = ["-recorded_at", "-id"]
         indexes = [models.Index(fields=["case", "recorded_at"]), models.Index(fields=["unit_path", "recorded_at"])]
+
+    def save(self, *args, **kwargs):
+        if not self.unit_path:
+            self.unit_path = self.case.unit_path
+        super().save(*args, **kwargs)
 
 
 class SignOff(models.Model):

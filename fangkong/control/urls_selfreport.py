@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+"""/r/<token>/: a person's own follow-up link (public, no login; the token is the key)."""
 
-urlpatterns = []
+from django.urls import path
+
+from . import views_selfreport
+
+urlpatterns = [
+    path("<str:token>/", views_selfreport.self_report, name="selfreport"),
+]

@@ -16,8 +16,14 @@ def add_unit(parent, **fields):
 
 
 def models_with_copied_path():
-    """Models that keep a copy of their unit's path in `unit_path`."""
-    return [m for m in apps.get_models() if getattr(m, "jurisdiction_path_field", None) == "unit_path"]
+    """(model, field) for the models that keep a copy of a unit's path in a column of their own
+    (`unit_path`, or e.g. an alert's `origin_path`)."""
+    found = []
+    for model in apps.get_models():
+        field = getattr(model, "jurisdiction_path_field", None)
+        if field and field != "path" and "__" not in field:
+            found.append((model, field))
+    return found
 
 
 @transaction.atomic
@@ -29,8 +35,8 @@ def move_unit(unit, new_parent):
     new_path = unit.path
     if new_path == old_path:
         return unit
-    for model in models_with_copied_path():
-        model.objects.filter(unit_path__startswith=old_path).update(
-            unit_path=Concat(Value(new_path), Substr(F("unit_path"), len(old_path) + 1))
+    for model, field in models_with_copied_path():
+        model.objects.filter(**{f"{field}__startswith": old_path}).update(
+            **{field: Concat(Value(new_path), Substr(F(field), len(old_path) + 1))}
         )
     return unit
