@@ -10,6 +10,7 @@ from django.utils import timezone
 from fangkong.lib.synthetic import PersonFactory
 from fangkong.orgs.models import Unit
 
+from .control import create_control
 from .county import COUNTY_CODE, plan_county, save_units
 from .leadership import create_leadership
 from .people import plan_people, save_people
@@ -46,4 +47,6 @@ def build_demo(scale=1.0, seed=DEMO_SEED):
         # The screening's visits are recorded by the demo users.
         users = ensure_demo_users(county)
         create_screening(county, rng)
+    with transaction.atomic():
+        create_control(county, rng)
     return county, True, users

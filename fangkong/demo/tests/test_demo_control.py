@@ -1,0 +1,31 @@
+from django.utils import timezone
+
+from fangkong.accounts.models import User
+from fangkong.alerts.models import Alert, AlertKind
+from fangkong.areas.services import risk_level_on
+from fangkong.control.models import ACTIVE_STATUSES, CaseStatus, ControlCase, FollowUpEntry, SlotStatus
+from fangkong.leads.models import Lead, LeadStatus
+from fangkong.sites.models import Stay
+
+
+def test_the_demo_county_has_key_persons_under_control_that_the_grid_worker_sees(run_demo):
+    run_demo()
+    worker = User.objects.get(username="grid_worker")
+    cases = ControlCase.objects.restrict(worker)
+    assert cases.filter(status__in=ACTIVE_STATUSES).count() >= 5
+    assert cases.filter(status=CaseStatus.RELEASED).exists()
+    assert len(set(cases.values_list("category", flat=True))) >= 4
+    assert Stay.objects.filter(checked_out_at__isnull=True, case__in=cases).exists()
+    entries = FollowUpEntry.objects.restrict(worker)
+    assert entries.count() > 50 and entries.filter(abnormal=True).exists()
+    # The worker pass at the end closed the slots whose window passed without an entry.
+    assert cases.filter(slots__status=SlotStatus.MISSED).exists()
+
+
+def test_the_demo_leads_wait_with_deadlines_and_alerts_are_raised(run_demo):
+    run_demo()
+    assert Lead.objects.filter(status=LeadStatus.RECEIVED).exists()
+    assert Lead.objects.filter(status=LeadStatus.DISPOSED, outcome="case_opened").exists()
+    kinds = set(Alert.objects.values_list("kind", flat=True))
+    assert {AlertKind.ABNORMAL_FOLLOW_UP, AlertKind.MISSED_SLOT, AlertKind.LEAD_OVERDUE} <= kinds
+    assert risk_level_on("420115", timezone.localdate()) == "high"
