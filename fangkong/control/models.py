@@ -217,6 +217,10 @@ class TestResult(models.TextChoices):
     POSITIVE = "positive", _("阳性")
 
 
+# Not test classes, whatever pytest thinks of their names.
+TestWho.__test__ = TestStatus.__test__ = TestResult.__test__ = False
+
+
 class CaseTest(models.Model):
     case = models.ForeignKey(ControlCase, on_delete=models.CASCADE, related_name="tests")
     unit_path = models.CharField(max_length=255, db_index=True, editable=False)
