@@ -43,11 +43,12 @@ def channels():
     return [InAppChannel(), *extra]
 
 
-def deliver(alert, users, now):
-    """Send the alert to each user through every channel, recording each attempt as a
-    Delivery (ok=False with the error when a gateway fails: the in-app copy is kept)."""
+def deliver(alert, users, now, only=None):
+    """Send the alert to each user through every channel (or the channels in `only`), recording
+    each attempt as a Delivery (ok=False with the error when a gateway fails: the in-app copy
+    is kept)."""
     rows = []
-    for channel in channels():
+    for channel in only if only is not None else channels():
         for user in users:
             try:
                 channel.send(alert, user)

@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -9,7 +9,7 @@ from fangkong.accounts.models import User
 from fangkong.alerts.models import IN_APP, Alert, AlertKind, AlertRule, AlertStep, Delivery, Severity
 from fangkong.orgs.models import Unit
 
-from .channels import deliver
+from .channels import channels, deliver
 
 # Defaults when no AlertRule is stored for a kind: minutes to acknowledge before the alert
 # climbs to the parent unit, how many levels it climbs, its severity and parameters.
@@ -185,41 +185,131 @@ def resolve_alerts(kind, key, now=None, note=""):
     return Alert.objects.filter(kind=kind, key=key[:120], resolved_at__isnull=True).update(**changes)
 
 
+CHUNK = 500
+
+
+def rules_for_origins(pairs, on_date):
+    """{(kind, origin path): rule} for many alerts at once, chosen as `rule_for` chooses (the
+    nearest ancestor-or-self unit's rule, then the one most recently in force), from one query."""
+    kinds = {kind for kind, _path in pairs}
+    stored = {}
+    for rule in (AlertRule.objects.filter(kind__in=kinds)
+                 .filter(Q(effective_from__isnull=True) | Q(effective_from__lte=on_date)).select_related("unit")):
+        stored.setdefault(rule.kind, []).append(rule)
+    chosen = {}
+    for kind, path in pairs:
+        best = None
+        for rule in stored.get(kind, ()):
+            if rule.unit_id and not path.startswith(rule.unit.path):
+                continue
+            rank = (len(rule.unit.path) if rule.unit_id else 0, rule.effective_from or on_date.min, rule.pk)
+            if best is None or rank > best[0]:
+                best = (rank, rule)
+        chosen[(kind, path)] = best[1] if best else default_rule(kind)
+    return chosen
+
+
+def escalation_targets(paths):
+    """{unit path: id of the unit an alert sitting there escalates to, or None at the top}, as
+    `escalation_target` decides it, in two queries for any number of units."""
+    above = {p: _ancestor_paths(p)[:-1] for p in paths}
+    staffed = _staffed_paths({a for ancestors in above.values() for a in ancestors})
+    wanted = {}
+    for path, ancestors in above.items():
+        if ancestors:
+            with_staff = [a for a in ancestors if a in staffed]
+            wanted[path] = max(with_staff, key=len) if with_staff else ancestors[-1]
+    ids = dict(Unit.objects.filter(path__in=set(wanted.values())).values_list("path", "pk"))
+    return {path: ids.get(wanted.get(path)) for path in paths}
+
+
 def escalate_due(now=None):
     """Move every unacknowledged alert past its deadline up to the parent unit (the nearest one
     above with staff), as long as the rule lets it climb, and deliver it to the users there
-    (those who already had it are not sent it again). Each step is claimed with a conditional update on the level the
-    alert was read at, so two workers running at once escalate an alert once."""
+    (those who already had it are not sent it again).
+
+    Set-based, for a county-wide pass: the due alerts are grouped by (target unit, level, time
+    to acknowledge) and each group is claimed with one conditional UPDATE … RETURNING (still
+    unacknowledged, unresolved, at the level it was read at and past its deadline), so two
+    workers running at once escalate an alert once and only the claimer delivers it."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    escalated = stopped = 0
     due = list(
         Alert.objects.filter(acknowledged_at__isnull=True, resolved_at__isnull=True, ack_due_at__lte=now)
-        .select_related("unit", "origin_unit")
-        .order_by("ack_due_at", "pk")
+        .values_list("pk", "kind", "origin_path", "unit__path", "level")
     )
-    rules = {}
-    for alert in due:
-        cache_key = (alert.kind, alert.origin_unit_id)
-        if cache_key not in rules:
-            rules[cache_key] = rule_for(alert.kind, alert.origin_unit, today)
-        rule = rules[cache_key]
-        parent = escalation_target(alert.unit) if alert.level < rule.max_level else None
-        if parent is None:
+    if not due:
+        return {"alerts_escalated": 0, "alerts_at_top": 0}
+    rules = rules_for_origins({(kind, origin) for _pk, kind, origin, _path, _level in due}, today)
+    targets = escalation_targets({path for _pk, _kind, _origin, path, _level in due})
+    at_top, climbing = {}, {}
+    for pk, kind, origin, path, level in due:
+        rule = rules[(kind, origin)]
+        target = targets.get(path) if level < rule.max_level else None
+        if target is None:
+            at_top.setdefault(level, []).append(pk)
+        else:
+            climbing.setdefault((target, level, rule.ack_minutes), []).append(pk)
+
+    stopped = 0
+    for level, ids in at_top.items():
+        for chunk in _chunks(ids):
             # Nowhere further to go: stop the clock so the worker does not look at it again.
             stopped += Alert.objects.filter(
-                pk=alert.pk, level=alert.level, ack_due_at=alert.ack_due_at, acknowledged_at__isnull=True
+                pk__in=chunk, level=level, ack_due_at__lte=now, acknowledged_at__isnull=True,
+                resolved_at__isnull=True,
             ).update(ack_due_at=None)
-            continue
-        with transaction.atomic():
-            claimed = Alert.objects.filter(
-                pk=alert.pk, level=alert.level, acknowledged_at__isnull=True, resolved_at__isnull=True
-            ).update(unit=parent, level=alert.level + 1, escalated_at=now,
-                     ack_due_at=now + timedelta(minutes=rule.ack_minutes))
-            if claimed:
-                escalated += 1
-                alert.refresh_from_db()
-                AlertStep.objects.create(alert=alert, level=alert.level, unit=parent, at=now)
-                had_it = set(Delivery.objects.filter(alert=alert, channel=IN_APP).values_list("user_id", flat=True))
-                deliver(alert, [user for user in _users_of(parent) if user.pk not in had_it], now)
+
+    escalated = 0
+    for (target, level, ack_minutes), ids in climbing.items():
+        users = list(_users_of(Unit(pk=target)))
+        for chunk in _chunks(ids):
+            with transaction.atomic():
+                claimed = _claim_escalation(chunk, target, level, now, now + timedelta(minutes=ack_minutes))
+                if not claimed:
+                    continue
+                escalated += len(claimed)
+                AlertStep.objects.bulk_create(
+                    AlertStep(alert_id=pk, level=level + 1, unit_id=target, at=now) for pk in claimed
+                )
+                _deliver_escalated(claimed, users, level + 1, now)
     return {"alerts_escalated": escalated, "alerts_at_top": stopped}
+
+
+def _chunks(ids):
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start:start + CHUNK]
+
+
+def _claim_escalation(ids, target, level, now, ack_due_at):
+    """UPDATE … RETURNING the ids this worker moved (PostgreSQL and SQLite ≥ 3.35)."""
+    ops = connection.ops
+    table = connection.ops.quote_name(Alert._meta.db_table)
+    marks = ", ".join(["%s"] * len(ids))
+    sql = (
+        f"UPDATE {table} SET unit_id = %s, level = %s, escalated_at = %s, ack_due_at = %s "
+        f"WHERE id IN ({marks}) AND level = %s AND ack_due_at <= %s "
+        f"AND acknowledged_at IS NULL AND resolved_at IS NULL RETURNING id"
+    )
+    params = [target, level + 1, ops.adapt_datetimefield_value(now), ops.adapt_datetimefield_value(ack_due_at),
+              *ids, level, ops.adapt_datetimefield_value(now)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _deliver_escalated(alert_ids, users, level, now):
+    """In-app deliveries to the users of the unit the alerts climbed to (not to those who had
+    them already), and the other channels for the same users."""
+    had = set(
+        Delivery.objects.filter(alert_id__in=alert_ids, channel=IN_APP).values_list("alert_id", "user_id")
+    )
+    pairs = [(pk, user) for pk in alert_ids for user in users if (pk, user.pk) not in had]
+    Delivery.objects.bulk_create(
+        Delivery(alert_id=pk, user=user, channel=IN_APP, level=level, sent_at=now) for pk, user in pairs
+    )
+    extra = [channel for channel in channels() if channel.code != IN_APP]
+    if extra and pairs:
+        alerts = Alert.objects.in_bulk([pk for pk, _user in pairs])
+        for pk, user in pairs:
+            deliver(alerts[pk], [user], now, only=extra)

@@ -41,3 +41,17 @@ def test_failing_adapter_is_recorded_and_in_app_still_delivered(triad, settings)
     rows = {d.channel: d for d in Delivery.objects.filter(alert=alert)}
     assert rows["in_app"].ok and rows["in_app"].error == ""
     assert not rows["sms_broken"].ok and rows["sms_broken"].error == "短信网关无响应"
+
+
+def test_an_escalated_alert_reaches_the_parent_unit_through_every_channel(triad, settings):
+    from datetime import timedelta
+
+    from fangkong.alerts.services import escalate_due
+
+    settings.FANGKONG_ALERT_CHANNELS = ["fangkong.alerts.services.channels.LoggingChannel"]
+    alert = fever(triad.county.west)
+    escalate_due(alert.ack_due_at + timedelta(seconds=1))
+    assert sorted(Delivery.objects.filter(alert=alert, user=triad.above).values_list("channel", "level")) == [
+        ("in_app", 1), ("sms_log", 1)]
+    # Nobody who had it already is sent it again.
+    assert Delivery.objects.filter(alert=alert, user=triad.neighbour).count() == 2

@@ -7,7 +7,6 @@ import types
 import pytest
 from django.utils import timezone
 
-from fangkong.api.tests.conftest import api  # noqa: F401  (the token client fixture)
 from fangkong.screening.models import Campaign
 
 START = datetime.date(2022, 1, 25)
