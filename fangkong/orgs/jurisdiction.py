@@ -35,6 +35,23 @@ def jurisdiction_paths(user):
     return cached
 
 
+ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # treebeard's, as Unit uses it
+
+
+def path_range(prefix):
+    """(low, high) with `low <= path < high` exactly for the paths starting with `prefix`, for raw
+    SQL on composite indexes, where `LIKE 'prefix%'` cannot use the index under a non-C
+    collation. Paths are made of the tree alphabet only, so the bound is the next prefix."""
+    chars = list(prefix)
+    while chars:
+        position = ALPHABET.find(chars[-1])
+        if position < len(ALPHABET) - 1:
+            chars[-1] = ALPHABET[position + 1]
+            return prefix, "".join(chars)
+        chars.pop()
+    return prefix, "~"
+
+
 def path_filter(field, paths):
     """A Q object matching rows whose `field` lies within any of `paths`."""
     return reduce(or_, (models.Q(**{f"{field}__startswith": p}) for p in paths))

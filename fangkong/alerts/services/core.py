@@ -185,7 +185,7 @@ def resolve_alerts(kind, key, now=None, note=""):
     return Alert.objects.filter(kind=kind, key=key[:120], resolved_at__isnull=True).update(**changes)
 
 
-CHUNK = 500
+CHUNK = 2000  # rows per statement (4 parameters a row stays far below SQLite's limit)
 
 
 def rules_for_origins(pairs, on_date):
@@ -260,19 +260,19 @@ def escalate_due(now=None):
                 resolved_at__isnull=True,
             ).update(ack_due_at=None)
 
+    moves = [(pk, target, level, now + timedelta(minutes=ack_minutes))
+             for (target, level, ack_minutes), ids in climbing.items() for pk in ids]
     escalated = 0
-    for (target, level, ack_minutes), ids in climbing.items():
-        users = list(_users_of(Unit(pk=target)))
-        for chunk in _chunks(ids):
-            with transaction.atomic():
-                claimed = _claim_escalation(chunk, target, level, now, now + timedelta(minutes=ack_minutes))
-                if not claimed:
-                    continue
-                escalated += len(claimed)
-                AlertStep.objects.bulk_create(
-                    AlertStep(alert_id=pk, level=level + 1, unit_id=target, at=now) for pk in claimed
-                )
-                _deliver_escalated(claimed, users, level + 1, now)
+    for chunk in _chunks(moves):
+        with transaction.atomic():
+            claimed = _claim_escalations(chunk, now)
+            if not claimed:
+                continue
+            escalated += len(claimed)
+            AlertStep.objects.bulk_create(
+                AlertStep(alert_id=pk, level=level, unit_id=target, at=now) for pk, target, level in claimed
+            )
+            _deliver_escalated(claimed, now)
     return {"alerts_escalated": escalated, "alerts_at_top": stopped}
 
 
@@ -281,35 +281,51 @@ def _chunks(ids):
         yield ids[start:start + CHUNK]
 
 
-def _claim_escalation(ids, target, level, now, ack_due_at):
-    """UPDATE … RETURNING the ids this worker moved (PostgreSQL and SQLite ≥ 3.35)."""
+def _claim_escalations(moves, now):
+    """Move each alert of `moves` [(id, target unit id, level read, new deadline)] one level up,
+    if it is still unacknowledged, unresolved, at the level read and past its deadline: one
+    UPDATE … FROM (VALUES …) … RETURNING (PostgreSQL, and SQLite ≥ 3.35). Returns the
+    [(id, target, new level)] this worker moved."""
     ops = connection.ops
-    table = connection.ops.quote_name(Alert._meta.db_table)
-    marks = ", ".join(["%s"] * len(ids))
+    at = ops.adapt_datetimefield_value
+    table = ops.quote_name(Alert._meta.db_table)
+    rows = ", ".join(["(%s, %s, %s, %s)"] * len(moves))
     sql = (
-        f"UPDATE {table} SET unit_id = %s, level = %s, escalated_at = %s, ack_due_at = %s "
-        f"WHERE id IN ({marks}) AND level = %s AND ack_due_at <= %s "
-        f"AND acknowledged_at IS NULL AND resolved_at IS NULL RETURNING id"
+        f"UPDATE {table} SET unit_id = v.column2, level = v.column3 + 1, escalated_at = %s, ack_due_at = v.column4 "
+        f"FROM (VALUES {rows}) AS v WHERE {table}.id = v.column1 AND {table}.level = v.column3 "
+        f"AND {table}.ack_due_at <= %s AND {table}.acknowledged_at IS NULL AND {table}.resolved_at IS NULL "
+        f"RETURNING {table}.id, {table}.unit_id, {table}.level"
     )
-    params = [target, level + 1, ops.adapt_datetimefield_value(now), ops.adapt_datetimefield_value(ack_due_at),
-              *ids, level, ops.adapt_datetimefield_value(now)]
+    params = [at(now)]
+    for pk, target, level, due in moves:
+        params += [pk, target, level, at(due)]
+    params.append(at(now))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [row[0] for row in cursor.fetchall()]
+        return [tuple(row) for row in cursor.fetchall()]
 
 
-def _deliver_escalated(alert_ids, users, level, now):
-    """In-app deliveries to the users of the unit the alerts climbed to (not to those who had
+def _deliver_escalated(claimed, now):
+    """In-app deliveries to the users of the units the alerts climbed to (not to those who had
     them already), and the other channels for the same users."""
+    targets = {target for _pk, target, _level in claimed}
+    staff = {}
+    for unit_id, user_id in (User.objects.filter(is_active=True, role_assignments__unit_id__in=targets)
+                             .values_list("role_assignments__unit_id", "pk").distinct()):
+        staff.setdefault(unit_id, set()).add(user_id)
     had = set(
-        Delivery.objects.filter(alert_id__in=alert_ids, channel=IN_APP).values_list("alert_id", "user_id")
+        Delivery.objects.filter(alert_id__in=[pk for pk, _t, _l in claimed], channel=IN_APP)
+        .values_list("alert_id", "user_id")
     )
-    pairs = [(pk, user) for pk in alert_ids for user in users if (pk, user.pk) not in had]
+    sends = [(pk, user_id, level) for pk, target, level in claimed for user_id in sorted(staff.get(target, ()))
+             if (pk, user_id) not in had]
     Delivery.objects.bulk_create(
-        Delivery(alert_id=pk, user=user, channel=IN_APP, level=level, sent_at=now) for pk, user in pairs
+        Delivery(alert_id=pk, user_id=user_id, channel=IN_APP, level=level, sent_at=now)
+        for pk, user_id, level in sends
     )
     extra = [channel for channel in channels() if channel.code != IN_APP]
-    if extra and pairs:
-        alerts = Alert.objects.in_bulk([pk for pk, _user in pairs])
-        for pk, user in pairs:
-            deliver(alerts[pk], [user], now, only=extra)
+    if extra and sends:
+        alerts = Alert.objects.in_bulk([pk for pk, _u, _l in sends])
+        users = User.objects.in_bulk([user_id for _pk, user_id, _l in sends])
+        for pk, user_id, _level in sends:
+            deliver(alerts[pk], [users[user_id]], now, only=extra)

@@ -37,7 +37,7 @@ from django.utils.translation import gettext_lazy as _
 from fangkong.control.models import (
     CaseTransfer, ControlCase, FollowUpEntry, SlotStatus, TestStatus,
 )
-from fangkong.orgs.jurisdiction import jurisdiction_paths, path_filter
+from fangkong.orgs.jurisdiction import jurisdiction_paths, path_filter, path_range
 from fangkong.orgs.models import Unit
 
 ACTIVE = "active"
@@ -103,8 +103,9 @@ def _entry_scope(prefixes, pending):
     cases themselves are limited by `restrict`; this only keeps the side tables small."""
     if prefixes is None:
         return None, []
-    parts = ["en.unit_path LIKE %s" for _prefix in prefixes]
-    params = [prefix + "%" for prefix in prefixes]
+    # Ranges rather than LIKE, so the (unit_path, …) indexes serve whatever the collation.
+    parts = ["(en.unit_path >= %s AND en.unit_path < %s)" for _prefix in prefixes]
+    params = [bound for prefix in prefixes for bound in path_range(prefix)]
     if pending:
         parts.append("en.case_id IN (" + ", ".join(["%s"] * len(pending)) + ")")
         params += list(pending)

@@ -50,3 +50,14 @@ def test_masking_follows_role_permission(triad):
     masked = person.id_number_for(triad.readonly)
     assert masked == person.id_number[:4] + "*" * 10 + person.id_number[-4:]
     assert person.phone_for(triad.readonly) == "138****5678"
+
+
+def test_path_range_holds_exactly_the_paths_under_a_prefix():
+    from fangkong.orgs.jurisdiction import path_range
+
+    assert path_range("00010001") == ("00010001", "00010002")
+    low, high = path_range("0001000Z")
+    inside = ["0001000Z", "0001000Z0001", "0001000ZZZZZ"]
+    outside = ["0001000Y", "00010010", "0001001", "0002"]
+    assert all(low <= p < high for p in inside)
+    assert not any(low <= p < high for p in outside)
