@@ -5,8 +5,9 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from fangkong.accounts.models import User
+from fangkong.accounts.models import RoleAssignment, User
 from fangkong.alerts.models import IN_APP, Alert, AlertKind, AlertRule, AlertStep, Delivery, Severity
+from fangkong.lib.db import relaxed_commit, rows_table
 from fangkong.orgs.models import Unit
 
 from .channels import channels, deliver
@@ -265,13 +266,11 @@ def escalate_due(now=None):
     escalated = 0
     for chunk in _chunks(moves):
         with transaction.atomic():
+            relaxed_commit()
             claimed = _claim_escalations(chunk, now)
             if not claimed:
                 continue
             escalated += len(claimed)
-            AlertStep.objects.bulk_create(
-                AlertStep(alert_id=pk, level=level, unit_id=target, at=now) for pk, target, level in claimed
-            )
             _deliver_escalated(claimed, now)
     return {"alerts_escalated": escalated, "alerts_at_top": stopped}
 
@@ -284,48 +283,48 @@ def _chunks(ids):
 def _claim_escalations(moves, now):
     """Move each alert of `moves` [(id, target unit id, level read, new deadline)] one level up,
     if it is still unacknowledged, unresolved, at the level read and past its deadline: one
-    UPDATE … FROM (VALUES …) … RETURNING (PostgreSQL, and SQLite ≥ 3.35). Returns the
-    [(id, target, new level)] this worker moved."""
-    ops = connection.ops
-    at = ops.adapt_datetimefield_value
-    table = ops.quote_name(Alert._meta.db_table)
-    rows = ", ".join(["(%s, %s, %s, %s)"] * len(moves))
+    UPDATE … FROM … RETURNING (PostgreSQL, and SQLite ≥ 3.35). Returns the [(id, target, new
+    level)] this worker moved."""
+    at = connection.ops.adapt_datetimefield_value
+    table = connection.ops.quote_name(Alert._meta.db_table)
+    moved, params = rows_table([("id", "bigint"), ("target", "bigint"), ("level", "int"), ("due", "timestamptz")],
+                               moves)
     sql = (
-        f"UPDATE {table} SET unit_id = v.column2, level = v.column3 + 1, escalated_at = %s, ack_due_at = v.column4 "
-        f"FROM (VALUES {rows}) AS v WHERE {table}.id = v.column1 AND {table}.level = v.column3 "
+        f"UPDATE {table} SET unit_id = v.target, level = v.level + 1, escalated_at = %s, ack_due_at = v.due "
+        f"FROM {moved} AS v WHERE {table}.id = v.id AND {table}.level = v.level "
         f"AND {table}.ack_due_at <= %s AND {table}.acknowledged_at IS NULL AND {table}.resolved_at IS NULL "
         f"RETURNING {table}.id, {table}.unit_id, {table}.level"
     )
-    params = [at(now)]
-    for pk, target, level, due in moves:
-        params += [pk, target, level, at(due)]
-    params.append(at(now))
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [at(now), *params, at(now)])
         return [tuple(row) for row in cursor.fetchall()]
 
 
 def _deliver_escalated(claimed, now):
-    """In-app deliveries to the users of the units the alerts climbed to (not to those who had
-    them already), and the other channels for the same users."""
-    targets = {target for _pk, target, _level in claimed}
-    staff = {}
-    for unit_id, user_id in (User.objects.filter(is_active=True, role_assignments__unit_id__in=targets)
-                             .values_list("role_assignments__unit_id", "pk").distinct()):
-        staff.setdefault(unit_id, set()).add(user_id)
-    had = set(
-        Delivery.objects.filter(alert_id__in=[pk for pk, _t, _l in claimed], channel=IN_APP)
-        .values_list("alert_id", "user_id")
-    )
-    sends = [(pk, user_id, level) for pk, target, level in claimed for user_id in sorted(staff.get(target, ()))
-             if (pk, user_id) not in had]
-    Delivery.objects.bulk_create(
-        Delivery(alert_id=pk, user_id=user_id, channel=IN_APP, level=level, sent_at=now)
-        for pk, user_id, level in sends
-    )
+    """The trail step and in-app deliveries to the users of the units the alerts climbed to (not
+    to those who had them already), in two INSERT … SELECTs; then the other channels."""
+    at = connection.ops.adapt_datetimefield_value
+    q = connection.ops.quote_name
+    moved, params = rows_table([("id", "bigint"), ("target", "bigint"), ("level", "int")], claimed)
+    step, delivery = q(AlertStep._meta.db_table), q(Delivery._meta.db_table)
+    assignment, user = q(RoleAssignment._meta.db_table), q(User._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {step} (alert_id, level, unit_id, at) SELECT m.id, m.level, m.target, %s FROM {moved} m",
+            [at(now), *params],
+        )
+        cursor.execute(
+            f"INSERT INTO {delivery} (alert_id, user_id, channel, level, sent_at, ok, error) "
+            f"SELECT DISTINCT m.id, ra.user_id, %s, m.level, %s, %s, '' FROM {moved} m "
+            f"JOIN {assignment} ra ON ra.unit_id = m.target JOIN {user} u ON u.id = ra.user_id AND u.is_active = %s "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {delivery} d WHERE d.alert_id = m.id AND d.user_id = ra.user_id "
+            f"AND d.channel = %s) RETURNING alert_id, user_id",
+            [IN_APP, at(now), True, *params, True, IN_APP],
+        )
+        sends = [tuple(row) for row in cursor.fetchall()]
     extra = [channel for channel in channels() if channel.code != IN_APP]
     if extra and sends:
-        alerts = Alert.objects.in_bulk([pk for pk, _u, _l in sends])
-        users = User.objects.in_bulk([user_id for _pk, user_id, _l in sends])
-        for pk, user_id, _level in sends:
+        alerts = Alert.objects.in_bulk([pk for pk, _u in sends])
+        users = User.objects.in_bulk([user_id for _pk, user_id in sends])
+        for pk, user_id in sends:
             deliver(alerts[pk], [users[user_id]], now, only=extra)

@@ -43,6 +43,7 @@ from fangkong.alerts.services import rule_for
 from fangkong.control.models import (
     ACTIVE_STATUSES, CasePhase, CaseTest, ControlCase, FollowUpSlot, SlotStatus, TeamMember, TestStatus,
 )
+from fangkong.lib.db import relaxed_commit, rows_table
 from fangkong.orgs.models import Unit
 from fangkong.people.models import Person
 
@@ -87,13 +88,8 @@ def _in_ids(column, ids):
 
 
 def _pairs_table(pairs):
-    """A derived table r(origin_id, unit_id) from a list of id pairs, as one or two parameters."""
-    if _pg():
-        return ("(SELECT * FROM unnest(%s::bigint[], %s::bigint[]) AS t(origin_id, unit_id))",
-                [[a for a, _b in pairs], [b for _a, b in pairs]])
-    return ("(SELECT CAST(json_extract(value, '$[0]') AS INTEGER) AS origin_id, "
-            "CAST(json_extract(value, '$[1]') AS INTEGER) AS unit_id FROM json_each(%s))",
-            [json.dumps([[a, b] for a, b in pairs])])
+    """A derived table r(origin_id, unit_id) from a list of id pairs."""
+    return rows_table([("origin_id", "bigint"), ("unit_id", "bigint")], pairs)
 
 
 def _fetch(sql, params):
@@ -230,25 +226,34 @@ def _deliver_other_channels(alert_ids, now):
 
 def close_due_slots(now):
     """Open slots whose window has ended are missed: claimed with one conditional UPDATE,
-    returning exactly the rows this call closed."""
-    rows = _fetch(
-        f"UPDATE {SLOT} SET status = %s, closed_at = %s WHERE status = %s AND ends_at <= %s RETURNING id",
+    returning exactly the rows this call closed, as (slot id, case id)."""
+    return [tuple(row) for row in _fetch(
+        f"UPDATE {SLOT} SET status = %s, closed_at = %s WHERE status = %s AND ends_at <= %s RETURNING id, case_id",
         [SlotStatus.MISSED, _dt(now), SlotStatus.OPEN, _dt(now)],
-    )
-    return [row[0] for row in rows]
+    )]
 
 
-def raise_missed(slot_ids, now):
+def _per_case_table(closed):
+    """A derived table m(case_id, slot_id, n) from the closed (slot, case) pairs: the latest slot
+    closed and how many, per case, computed here so the slots are not read again."""
+    per_case = {}
+    for slot_id, case_id in closed:
+        latest, n = per_case.get(case_id, (0, 0))
+        per_case[case_id] = (max(latest, slot_id), n + 1)
+    rows = [(case_id, slot_id, n) for case_id, (slot_id, n) in per_case.items()]
+    return rows_table([("case_id", "bigint"), ("slot_id", "bigint"), ("n", "bigint")], rows)
+
+
+def raise_missed(closed, now):
     """One MISSED_SLOT alert per case among the slots just closed."""
-    if not slot_ids:
+    if not closed:
         return 0
-    condition, params = _in_ids("s.id", slot_ids)
+    table, params = _per_case_table(closed)
     source = (
         f"SELECT c.id AS case_id, c.unit_id AS unit_id, c.unit_path AS unit_path, "
         f"'missed:' || {_text('m.case_id')} || ':' || {_text('m.slot_id')} AS key, "
         f"p.name || %s AS title, %s || {_text('m.n')} || %s AS detail "
-        f"FROM (SELECT s.case_id AS case_id, MAX(s.id) AS slot_id, COUNT(*) AS n FROM {SLOT} s "
-        f"WHERE {condition} GROUP BY s.case_id) m "
+        f"FROM {table} m "
         f"JOIN {CASE} c ON c.id = m.case_id JOIN {PERSON} p ON p.id = c.person_id"
     )
     texts = [_(" 漏报健康监测"), _("监测时段结束时仍无记录，本次共漏报 "), _(" 次。请尽快联系本人核实健康状况。")]
@@ -342,15 +347,21 @@ def run_control_pass(now):
     today = timezone.localdate(now)
     counts = {}
     with transaction.atomic():
+        relaxed_commit()
         closed = close_due_slots(now)
         counts["slots_closed"] = len(closed)
         counts["missed_alerts"] = raise_missed(closed, now)
-    counts.update(advance(now))
     with transaction.atomic():
+        relaxed_commit()
+        counts.update(advance(now))
+    with transaction.atomic():
+        relaxed_commit()
         counts["release_prompts"] = release_prompts(now, today)
     with transaction.atomic():
+        relaxed_commit()
         counts["tests_due"] = tests_due(now, today)
     with transaction.atomic():
+        relaxed_commit()
         counts["tests_overdue"], counts["overdue_alerts"] = tests_overdue(now, today)
     return counts
 
