@@ -3,19 +3,26 @@ follow-up slots given, for tests of the parts that read cases (follow-up, worker
 sites, alerts) without going through the regimen engine. Cases opened for real go through
 `control.services.cases.open_case`."""
 
-from datetime import datetime, time, timedelta
+from datetime import time, timedelta
 
 from django.utils import timezone
 
 from fangkong.control.models import (
-    CasePhase, CaseStatus, CaseTest, ControlCase, FollowUpSlot, RegimenVersion, TeamMember,
+    CasePhase,
+    CaseStatus,
+    CaseTest,
+    ControlCase,
+    FollowUpSlot,
+    RegimenVersion,
+    TeamMember,
 )
+from fangkong.lib.dates import local_moment
 
 WINDOWS = ((time(8), time(10)), (time(16), time(18)))
 
 
 def local(day, at):
-    return timezone.make_aware(datetime.combine(day, at))
+    return local_moment(day, at)
 
 
 def testing_regimen():

@@ -7,13 +7,14 @@ It stops working (410) when the case is no longer under control, and a regenerat
 makes the old address unknown (404). Light rate limit per token (Django cache)."""
 
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_protect
+
+from fangkong.lib.ratelimit import over_limit
 
 from .forms_followup import SelfReportForm
 from .models import ACTIVE_STATUSES, ControlCase, FollowUpSlot, Method
@@ -26,14 +27,7 @@ WINDOW_SECONDS = 10 * 60
 
 
 def _over_limit(token, action, limit):
-    key = f"fangkong:selfreport:{action}:{token[:24]}"
-    if cache.add(key, 1, WINDOW_SECONDS):
-        return False
-    try:
-        return cache.incr(key) > limit
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, WINDOW_SECONDS)
-        return False
+    return over_limit(f"selfreport:{action}:{token[:24]}", limit, WINDOW_SECONDS)
 
 
 def masked_name(name):

@@ -4,13 +4,13 @@ the declared address and shows the person what applies to them: the category the
 falls in on the day they left, and the plan of the regimen in force for that category."""
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_protect
 
 from fangkong.areas.services import classify_origin
+from fangkong.lib.ratelimit import over_limit
 from fangkong.orgs.models import Unit
 
 from .forms import SYMPTOMS, DeclareForm
@@ -23,14 +23,8 @@ RATE_WINDOW_SECONDS = getattr(settings, "FANGKONG_DECLARE_RATE_WINDOW", 600)
 
 def _allowed(request, unit):
     """Count this submission; False once the client has sent RATE_LIMIT in the window."""
-    key = f"fangkong:declare:{request.META.get('REMOTE_ADDR', '')}:{unit.pk}"
-    cache.add(key, 0, RATE_WINDOW_SECONDS)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, RATE_WINDOW_SECONDS)
-        count = 1
-    return count <= RATE_LIMIT
+    key = f"declare:{request.META.get('REMOTE_ADDR', '')}:{unit.pk}"
+    return not over_limit(key, RATE_LIMIT, RATE_WINDOW_SECONDS)
 
 
 def plan_preview(category, unit, departed_on, arrived_on):

@@ -35,6 +35,11 @@ def jurisdiction_paths(user):
     return cached
 
 
+def ancestor_paths(path, steplen=4):
+    """The paths of a unit and of every unit above it, from the root down."""
+    return [path[:end] for end in range(steplen, len(path) + 1, steplen)]
+
+
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # treebeard's, as Unit uses it
 
 

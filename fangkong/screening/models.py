@@ -14,7 +14,12 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from fangkong.orgs.jurisdiction import JurisdictionQuerySet, jurisdiction_paths, path_filter
+from fangkong.orgs.jurisdiction import (
+    JurisdictionQuerySet,
+    ancestor_paths,
+    jurisdiction_paths,
+    path_filter,
+)
 from fangkong.orgs.models import Unit
 
 
@@ -34,7 +39,7 @@ class CampaignQuerySet(JurisdictionQuerySet):
     @staticmethod
     def _reaching(paths):
         # A scope unit overlaps a subtree when it lies inside it or above it.
-        above = {path[:end] for path in paths for end in range(Unit.steplen, len(path) + 1, Unit.steplen)}
+        above = {a for path in paths for a in ancestor_paths(path, Unit.steplen)}
         return Campaign.units.through.objects.filter(
             models.Q(unit__path__in=above) | path_filter("unit__path", paths)
         ).values("campaign_id")

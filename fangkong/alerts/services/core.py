@@ -6,8 +6,17 @@ from django.db.models import Q
 from django.utils import timezone
 
 from fangkong.accounts.models import RoleAssignment, User
-from fangkong.alerts.models import IN_APP, Alert, AlertKind, AlertRule, AlertStep, Delivery, Severity
+from fangkong.alerts.models import (
+    IN_APP,
+    Alert,
+    AlertKind,
+    AlertRule,
+    AlertStep,
+    Delivery,
+    Severity,
+)
 from fangkong.lib.db import relaxed_commit, rows_table
+from fangkong.orgs.jurisdiction import ancestor_paths
 from fangkong.orgs.models import Unit
 
 from .channels import channels, deliver
@@ -45,7 +54,7 @@ def rule_for(kind, unit=None, on_date=None):
     on_date = on_date or timezone.localdate()
     rules = AlertRule.objects.filter(kind=kind).filter(Q(effective_from__isnull=True) | Q(effective_from__lte=on_date))
     if unit is not None:
-        rules = rules.filter(Q(unit__isnull=True) | Q(unit__path__in=_ancestor_paths(unit.path)))
+        rules = rules.filter(Q(unit__isnull=True) | Q(unit__path__in=ancestor_paths(unit.path)))
     else:
         rules = rules.filter(unit__isnull=True)
     best = None
@@ -57,9 +66,6 @@ def rule_for(kind, unit=None, on_date=None):
         return best[1]
     return default_rule(kind)
 
-
-def _ancestor_paths(path):
-    return [path[:end] for end in range(Unit.steplen, len(path) + 1, Unit.steplen)]
 
 
 def _staffed_paths(paths):
@@ -74,7 +80,7 @@ def responsible_unit(unit):
     """The unit that answers for `unit`: itself when someone holds a role there, otherwise the
     nearest unit above that has staff (a grid or a site without accounts of its own is looked
     after by its village or its county). `unit` itself when nobody above has staff either."""
-    staffed = _staffed_paths(_ancestor_paths(unit.path))
+    staffed = _staffed_paths(ancestor_paths(unit.path))
     if unit.path in staffed or not staffed:
         return unit
     return Unit.objects.get(path=max(staffed, key=len))
@@ -83,7 +89,7 @@ def responsible_unit(unit):
 def escalation_target(unit):
     """Where an alert sitting at `unit` goes when it escalates: the nearest unit above with
     staff (the parent, unless nobody holds a role there); None at the top of the tree."""
-    above = _ancestor_paths(unit.path)[:-1]
+    above = ancestor_paths(unit.path)[:-1]
     if not above:
         return None
     staffed = _staffed_paths(above)
@@ -213,7 +219,7 @@ def rules_for_origins(pairs, on_date):
 def escalation_targets(paths):
     """{unit path: id of the unit an alert sitting there escalates to, or None at the top}, as
     `escalation_target` decides it, in two queries for any number of units."""
-    above = {p: _ancestor_paths(p)[:-1] for p in paths}
+    above = {p: ancestor_paths(p)[:-1] for p in paths}
     staffed = _staffed_paths({a for ancestors in above.values() for a in ancestors})
     wanted = {}
     for path, ancestors in above.items():

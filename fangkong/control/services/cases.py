@@ -11,7 +11,7 @@ already over would be reported as missed at once.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -20,18 +20,26 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.control.models import (
-    ACTIVE_STATUSES, Category, CasePhase, CaseStatus, CaseTest, ControlCase, FollowUpSlot, Measure, PhaseChange,
-    PlaceKind, SlotStatus, TeamMember, TestResult, TestStatus, TestWho,
+    ACTIVE_STATUSES,
+    CasePhase,
+    CaseStatus,
+    CaseTest,
+    Category,
+    ControlCase,
+    FollowUpSlot,
+    Measure,
+    PhaseChange,
+    PlaceKind,
+    SlotStatus,
+    TeamMember,
+    TestResult,
+    TestStatus,
+    TestWho,
 )
-from fangkong.lib.dates import cn_date
+from fangkong.lib.dates import cn_date, local_moment
 
 CLOSING_STATUSES = (CaseStatus.HOSPITAL, CaseStatus.CONVERTED, CaseStatus.LOST)
 HISTORY_REASON_LENGTH = 100  # simple-history's history_change_reason column
-
-
-def local_dt(day, at):
-    """An aware datetime for a local day and time of day."""
-    return timezone.make_aware(datetime.combine(day, at))
 
 
 def _today(now):
@@ -128,7 +136,7 @@ def sync_slots(case, first_day, last_day, windows, now):
         day = first_day
         while day <= last_day:
             for start, end in windows:
-                starts_at, ends_at = local_dt(day, start), local_dt(day, end)
+                starts_at, ends_at = local_moment(day, start), local_moment(day, end)
                 if ends_at > now:
                     wanted[(starts_at, ends_at)] = day
             day += timedelta(days=1)

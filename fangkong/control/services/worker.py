@@ -41,9 +41,17 @@ from fangkong.accounts.models import RoleAssignment, User
 from fangkong.alerts.models import Alert, AlertKind, AlertRule, Delivery
 from fangkong.alerts.services import rule_for
 from fangkong.control.models import (
-    ACTIVE_STATUSES, CasePhase, CaseTest, ControlCase, FollowUpSlot, SlotStatus, TeamMember, TestStatus,
+    ACTIVE_STATUSES,
+    CasePhase,
+    CaseTest,
+    ControlCase,
+    FollowUpSlot,
+    SlotStatus,
+    TeamMember,
+    TestStatus,
 )
 from fangkong.lib.db import relaxed_commit, rows_table
+from fangkong.orgs.jurisdiction import ancestor_paths
 from fangkong.orgs.models import Unit
 from fangkong.people.models import Person
 
@@ -120,9 +128,6 @@ def _rules(kind, origins, today):
     return {unit_id: rule_for(kind, Unit(pk=unit_id, path=path), today) for unit_id, path in origins.items()}
 
 
-def _ancestor_paths(path):
-    return [path[:end] for end in range(Unit.steplen, len(path) + 1, Unit.steplen)]
-
 
 def _responsible_units(origins):
     """origin unit id → the unit id the alert sits at, as `raise_alert` places it: the origin
@@ -132,14 +137,14 @@ def _responsible_units(origins):
 
     if not hasattr(core, "responsible_unit"):
         return {unit_id: unit_id for unit_id in origins}
-    wanted = sorted({p for path in origins.values() for p in _ancestor_paths(path)})
+    wanted = sorted({p for path in origins.values() for p in ancestor_paths(path)})
     staffed = dict(
         RoleAssignment.objects.filter(user__is_active=True, unit__path__in=wanted)
         .values_list("unit__path", "unit_id").distinct()
     )
     result = {}
     for unit_id, path in origins.items():
-        above = [p for p in _ancestor_paths(path) if p in staffed]
+        above = [p for p in ancestor_paths(path) if p in staffed]
         result[unit_id] = unit_id if (path in staffed or not above) else staffed[max(above, key=len)]
     return result
 

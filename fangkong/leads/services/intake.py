@@ -19,10 +19,17 @@ from django.utils.translation import gettext as _
 
 from fangkong.areas.services import resolve_place
 from fangkong.leads.models import Lead, LeadOutcome, LeadPolicy, LeadStatus
-from fangkong.orgs.models import Unit
+from fangkong.orgs.jurisdiction import ancestor_paths
 from fangkong.people.models import IDType
 from fangkong.people.services.columns import (
-    CellError, cell_text, is_blank, parse_date, parse_id_type, parse_other_id, parse_phone, parse_resident_id,
+    CellError,
+    cell_text,
+    is_blank,
+    parse_date,
+    parse_id_type,
+    parse_other_id,
+    parse_phone,
+    parse_resident_id,
 )
 
 from .routing import route
@@ -168,14 +175,11 @@ class Deadlines:
     dispose_due_at: datetime.datetime
 
 
-def _ancestor_paths(path):
-    return [path[:end] for end in range(Unit.steplen, len(path) + 1, Unit.steplen)]
-
 
 def policy_for(unit, source, on_date):
     """The LeadPolicy in force for a lead of `source` in `unit` on `on_date`, or None."""
     policies = LeadPolicy.objects.filter(
-        Q(unit__isnull=True) | Q(unit__path__in=_ancestor_paths(unit.path)),
+        Q(unit__isnull=True) | Q(unit__path__in=ancestor_paths(unit.path)),
         Q(source="") | Q(source=source),
         Q(effective_from__isnull=True) | Q(effective_from__lte=on_date),
     ).select_related("unit")

@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
+from fangkong.orgs.jurisdiction import ancestor_paths
 from fangkong.orgs.models import Tree, Unit, UnitType
 from fangkong.people.models import Person
 from fangkong.sites.models import ReserveTarget, Room, Stay
@@ -63,7 +64,7 @@ def occupancy(sites):
 def served_area(site):
     """The administrative area a site serves: the nearest unit above it in the administrative
     tree (a county's site under the county serves the county)."""
-    paths = [site.path[:end] for end in range(Unit.steplen, len(site.path), Unit.steplen)]
+    paths = ancestor_paths(site.path, Unit.steplen)[:-1]
     return Unit.objects.filter(path__in=paths, tree=Tree.ADMINISTRATIVE).order_by("-depth").first()
 
 
@@ -71,7 +72,7 @@ def reserve_target(area, on_date=None):
     """Rooms to hold per 10,000 residents: the target stored for the area or the nearest unit
     above it, the one most recently in force; 20 when none is stored."""
     on_date = on_date or timezone.localdate()
-    paths = [area.path[:end] for end in range(Unit.steplen, len(area.path) + 1, Unit.steplen)]
+    paths = ancestor_paths(area.path, Unit.steplen)
     target = (
         ReserveTarget.objects.filter(unit__path__in=paths)
         .filter(Q(effective_from__isnull=True) | Q(effective_from__lte=on_date))
