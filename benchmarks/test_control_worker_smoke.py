@@ -4,13 +4,7 @@ uses): the table has its shape and the pass closed exactly the slots the stateme
 import io
 import os
 
-import pytest
-
 from control_worker import run
-
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("FANGKONG_BENCH_SMOKE"), reason="set FANGKONG_BENCH_SMOKE=1 to run the benchmark smoke test"
-)
 
 
 def test_control_worker_benchmark_runs_and_the_pass_matches_the_statement():

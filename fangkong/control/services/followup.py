@@ -28,11 +28,17 @@ from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from PIL import Image
 
 from fangkong.alerts.models import AlertKind
 from fangkong.alerts.services import raise_alert, rule_for
 from fangkong.control.models import (
-    ACTIVE_STATUSES, FollowUpEntry, FollowUpSlot, FollowUpSymptom, Method, SlotStatus,
+    ACTIVE_STATUSES,
+    FollowUpEntry,
+    FollowUpSlot,
+    FollowUpSymptom,
+    Method,
+    SlotStatus,
 )
 from fangkong.lib.dates import cn_datetime
 
@@ -89,17 +95,12 @@ def check_photo(photo, field="photo"):
     else:
         raise ValidationError({field: _("照片只能是JPG或PNG格式。")})
     try:
-        from PIL import Image
-    except ImportError:  # Pillow is optional: the magic bytes above are the check then
-        pass
-    else:
-        try:
-            with Image.open(photo) as image:
-                image.verify()
-        except Exception:
-            raise ValidationError({field: _("照片文件已损坏，无法识别。")}) from None
-        finally:
-            photo.seek(0)
+        with Image.open(photo) as image:
+            image.verify()
+    except Exception:
+        raise ValidationError({field: _("照片文件已损坏，无法识别。")}) from None
+    finally:
+        photo.seek(0)
     photo.name = f"{secrets.token_hex(12)}.{extension}"
     return photo
 

@@ -8,14 +8,23 @@ from datetime import date, time, timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
 
 from fangkong.conftest import make_user
 from fangkong.control.testing import local, make_case
 
 START = date(2022, 1, 27)
-# The smallest valid files of each kind (headers are what the check reads).
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 40
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 40
+
+
+def _image(kind):
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4), (200, 80, 60)).save(out, kind)
+    return out.getvalue()
+
+
+# Small real files of each kind (the check reads the header and has Pillow verify the rest).
+PNG = _image("PNG")
+JPEG = _image("JPEG")
 
 
 def at(day, hour, minute=0):

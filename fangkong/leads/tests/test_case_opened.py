@@ -1,7 +1,6 @@
 """Disposing of a lead with outcome case_opened opens a control case for the person (registered
 provisionally when nobody matched)."""
 
-import pytest
 
 from fangkong.leads.models import LeadOutcome, LeadStatus
 from fangkong.leads.services.intake import create_lead
@@ -9,10 +8,6 @@ from fangkong.leads.services.workflow import dispose_lead
 from fangkong.people.models import Person
 
 from .conftest import DAY, at
-
-cases = pytest.importorskip("fangkong.control.services.cases")
-if not hasattr(cases, "open_case"):
-    pytest.skip("control.services.cases.open_case not written yet", allow_module_level=True)
 
 
 def test_case_opened_for_a_provisional_person(triad, newcomer):
