@@ -13,7 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from fangkong.orgs.jurisdiction import jurisdiction_paths, path_filter
+from fangkong.orgs.jurisdiction import ancestor_paths, jurisdiction_paths, path_filter
 
 from .forms import AlertFilterForm, AlertRuleForm, NoteForm
 from .models import IN_APP, INBOX_ORDER, Alert, AlertKind, AlertRule, Delivery
@@ -128,22 +128,34 @@ def _visible_rules(user):
     paths = jurisdiction_paths(user)
     if paths is None:
         return rules
-    above = {p[:end] for p in paths for end in range(4, len(p) + 1, 4)}
+    above = {a for p in paths for a in ancestor_paths(p)}
     condition = Q(unit__isnull=True) | Q(unit__path__in=above)
     if paths:
         condition |= path_filter("unit__path", paths)
     return rules.filter(condition)
 
 
+def _may_change(user, rule):
+    """A rule can be changed by a user whose jurisdiction holds its unit (a rule for all units:
+    by a superuser); the rules of the units above are shown, not changed."""
+    paths = jurisdiction_paths(user)
+    if paths is None:
+        return True
+    return rule.unit_id is not None and any(rule.unit.path.startswith(p) for p in paths)
+
+
 @login_required
 @permission_required("alerts.view_alert", raise_exception=True)
 def rule_list(request):
     stored = list(_visible_rules(request.user).order_by("kind", "unit__path", "effective_from", "id"))
+    can_change = request.user.has_perm("alerts.change_alertrule")
+    for rule in stored:
+        rule.editable = can_change and _may_change(request.user, rule)
     kinds = []
     for value, label in AlertKind.choices:
         kinds.append({"kind": value, "label": label, "default": default_rule(value),
                       "rules": [rule for rule in stored if rule.kind == value]})
-    context = {"kinds": kinds, "can_change": request.user.has_perm("alerts.change_alertrule"),
+    context = {"kinds": kinds,
                "can_add": request.user.has_perm("alerts.add_alertrule")}
     return render(request, "alerts/rule_list.html", context)
 
@@ -163,7 +175,7 @@ def rule_edit(request, pk=None):
         if not request.user.has_perm("alerts.change_alertrule"):
             raise PermissionDenied
         rule = get_object_or_404(_visible_rules(request.user), pk=pk)
-        if rule.unit_id is None and not request.user.is_superuser:
+        if not _may_change(request.user, rule):
             raise PermissionDenied
     form = AlertRuleForm(request.POST or None, instance=rule, user=request.user)
     if request.method == "POST" and form.is_valid():

@@ -27,7 +27,7 @@ from .forms import DisposeForm, LeadFilterForm, LeadForm, LeadImportForm, Verify
 from .models import Lead, LeadBatch, LeadStatus
 from .services.deadlines import is_overdue
 from .services.from_screening import convert_flags
-from .services.imports import import_leads, saved_upload
+from .services.imports import import_leads, map_header, saved_upload
 from .services.intake import create_lead
 from .services.workflow import dispose_lead, verify_lead
 
@@ -121,17 +121,32 @@ def _lead(request, pk):
     )
 
 
+IDENTITY_WORDS = ("证件", "身份证", "电话", "手机", "id_number", "phone")
+
+
+def _is_identity_key(key):
+    """A payload key holding an ID or phone number: a form field name, or any column header
+    the import reads as one (公民身份号码, 联系方式, …)."""
+    key = str(key)
+    return any(word in key for word in IDENTITY_WORDS) or bool({"id_number", "phone"} & set(map_header([key])))
+
+
+def shown_payload(lead, user):
+    """The lead's original data as received, without internal keys; ID and phone numbers
+    hidden for roles that may not see them."""
+    payload = {k: v for k, v in lead.payload.items() if not str(k).startswith("_")}
+    if user.sees_identity():
+        return payload
+    return {k: ("***" if _is_identity_key(k) else v) for k, v in payload.items()}
+
+
 @login_required
 @permission_required("leads.view_lead", raise_exception=True)
 def lead_detail(request, pk):
     lead = _lead(request, pk)
     now = timezone.now()
-    payload = {k: v for k, v in lead.payload.items() if not str(k).startswith("_")}
-    if not request.user.sees_identity():
-        payload = {k: ("***" if any(w in str(k) for w in ("证件", "身份证", "电话", "手机", "id_number", "phone"))
-                       else v) for k, v in payload.items()}
     context = {
-        "lead": lead, "row": LeadRow(lead, request.user, now), "payload": payload,
+        "lead": lead, "row": LeadRow(lead, request.user, now), "payload": shown_payload(lead, request.user),
         "routed": lead.payload.get("_routed"), "received_by": lead.payload.get("_received_by"),
         "history": history_entries(lead, request.user),
         "verify_form": VerifyForm(), "dispose_form": DisposeForm(initial={"category": lead.category}),

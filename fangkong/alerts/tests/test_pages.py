@@ -148,6 +148,25 @@ def test_rule_editor_adds_and_changes_a_rule_for_the_town(as_user, rule_editor, 
     assert rule.ack_minutes == 30
 
 
+def test_a_village_leader_may_not_change_the_towns_rule(as_user, triad):
+    town_rule = AlertRule.objects.create(kind=AlertKind.MISSED_SLOT, unit=triad.county.town, ack_minutes=15)
+    own_rule = AlertRule.objects.create(kind=AlertKind.MISSED_SLOT, unit=triad.county.east, ack_minutes=20)
+    user = make_user("east_admin", "leader", triad.county.east)
+    for codename in ("add_alertrule", "change_alertrule"):
+        user.user_permissions.add(Permission.objects.get(content_type__app_label="alerts", codename=codename))
+    client = as_user(type(user).objects.get(pk=user.pk))
+    page = client.get("/alerts/rules/").content.decode()
+    assert f"/alerts/rules/{own_rule.pk}/" in page and f"/alerts/rules/{town_rule.pk}/" not in page
+    assert client.get(f"/alerts/rules/{town_rule.pk}/").status_code == 403
+    response = client.post(f"/alerts/rules/{town_rule.pk}/", {
+        "kind": "missed_slot", "unit_code": triad.county.east.code, "severity": "warning", "ack_minutes": "5",
+        "max_level": "1", "params": "{}"})
+    assert response.status_code == 403
+    town_rule.refresh_from_db()
+    assert (town_rule.unit, town_rule.ack_minutes) == (triad.county.town, 15)
+    assert client.get(f"/alerts/rules/{own_rule.pk}/").status_code == 200
+
+
 def test_rule_edit_needs_the_permission(as_user, triad):
     # Leaders may set their area's alert rules; a grid worker may not.
     assert as_user(triad.inside).get("/alerts/rules/new/").status_code == 403

@@ -13,6 +13,8 @@ from fangkong.alerts.services import raise_alert
 from fangkong.leads.models import Lead, LeadStatus
 from fangkong.lib.dates import cn_datetime
 
+from .workflow import alert_key
+
 STEPS = {
     "verify": ([LeadStatus.RECEIVED], "verify_due_at"),
     "dispose": ([LeadStatus.RECEIVED, LeadStatus.VERIFIED], "dispose_due_at"),
@@ -37,7 +39,7 @@ def check_deadlines(now):
             due = getattr(lead, due_field)
             what = _("核实") if step == "verify" else _("处置")
             alert = raise_alert(
-                AlertKind.LEAD_OVERDUE, lead.unit, key=f"lead:{lead.pk}:{step}",
+                AlertKind.LEAD_OVERDUE, lead.unit, key=alert_key(lead, step),
                 title=_("线索%(what)s超时：%(name)s（%(source)s）") % {
                     "what": what, "name": lead.name, "source": lead.get_source_display()},
                 detail=_("%(what)s时限%(due)s，接收于%(received)s") % {

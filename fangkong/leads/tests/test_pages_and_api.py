@@ -83,6 +83,22 @@ def test_import_page_reports_error_rows(triad, as_user):
     assert "第3行" in page and "身份证号应为18位" in page and Lead.objects.count() == 1
 
 
+def test_imported_row_masked_for_readonly_whatever_the_column_is_called(triad, tmp_path, as_user):
+    from fangkong.leads.services.imports import import_leads
+
+    id_number = fictional_id("420115", "19900305", 31)
+    wb = Workbook()
+    wb.active.append(["姓名", "公民身份号码", "联系方式", "现住址"])
+    wb.active.append(["王五", id_number, "13712345678", "东门村5号"])
+    wb.save(tmp_path / "push.xlsx")
+    batch = import_leads(tmp_path / "push.xlsx", source="push", unit=triad.county.east, now=timezone.now())
+    lead = batch.leads.get()
+    masked = as_user(triad.readonly).get(f"/leads/{lead.pk}/").content.decode()
+    assert "公民身份号码" in masked and id_number not in masked and "13712345678" not in masked
+    shown = as_user(triad.inside).get(f"/leads/{lead.pk}/").content.decode()
+    assert id_number in shown and "13712345678" in shown
+
+
 def test_qr_code_and_poster(triad, as_user):
     response = as_user(triad.inside).get(f"/leads/qr/{triad.county.east.code}.svg")
     assert response.status_code == 200 and response["Content-Type"] == "image/svg+xml"
