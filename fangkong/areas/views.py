@@ -2,8 +2,6 @@
 hand, importing a published list, and lifting an area. Risk areas are reference data shared
 by every unit: any logged-in user reads them; entering and lifting need the permissions."""
 
-import tempfile
-from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -14,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.lib.history import history_entries
+from fangkong.lib.uploads import saved_upload
 
 from .forms import AreaFilterForm, AreaForm, AreaImportForm, LiftForm
 from .imports import import_areas
@@ -84,11 +83,7 @@ def area_import(request):
     result = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        with tempfile.TemporaryDirectory(prefix="fangkong-areas-") as directory:
-            path = Path(directory) / f"upload{Path(upload.name).suffix.lower()}"
-            with path.open("wb") as saved:
-                for chunk in upload.chunks():
-                    saved.write(chunk)
+        with saved_upload(upload) as path:
             result = import_areas(path, by=request.user)
         if result.ok:
             messages.success(request, _("已导入%(count)s个风险地区。") % {"count": result.created})

@@ -13,11 +13,12 @@ from rest_framework.response import Response
 
 from fangkong.api.base import IDNumberField, PhoneField, RestrictedViewSetMixin, UnitCodeField
 from fangkong.control.models import Category
+from fangkong.lib.uploads import saved_upload
 from fangkong.people.models import IDType
 from fangkong.people.services.sheets import LedgerError
 
 from .models import Lead, LeadBatch, LeadOutcome, LeadSource
-from .services.imports import import_leads, saved_upload
+from .services.imports import import_leads
 from .services.intake import create_lead
 from .services.workflow import dispose_lead, verify_lead
 

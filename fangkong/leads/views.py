@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from fangkong.lib.history import history_entries
 from fangkong.lib.masking import mask_id_number, mask_phone
+from fangkong.lib.uploads import saved_upload
 from fangkong.orgs.jurisdiction import jurisdiction_paths
 from fangkong.orgs.models import Unit
 from fangkong.people.services.sheets import LedgerError
@@ -27,7 +28,7 @@ from .forms import DisposeForm, LeadFilterForm, LeadForm, LeadImportForm, Verify
 from .models import Lead, LeadBatch, LeadStatus
 from .services.deadlines import is_overdue
 from .services.from_screening import convert_flags
-from .services.imports import import_leads, map_header, saved_upload
+from .services.imports import import_leads, map_header
 from .services.intake import create_lead
 from .services.workflow import dispose_lead, verify_lead
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from fangkong.lib.history import history_entries
+from fangkong.lib.uploads import saved_upload
 from fangkong.orgs.jurisdiction import jurisdiction_paths
 from fangkong.orgs.models import Assignment, CommandBody, CommandPost, Unit, UnitType
 from fangkong.people.models import Household, ImportBatch, Person
@@ -244,11 +245,7 @@ def ledger_template(request):
 
 def run_import(upload, unit, user, dry_run):
     """Save the upload to a temporary file (the importer reads a path) and import it."""
-    with tempfile.TemporaryDirectory(prefix="fangkong-upload-") as directory:
-        path = Path(directory) / f"upload{Path(upload.name).suffix.lower()}"
-        with path.open("wb") as saved:
-            for chunk in upload.chunks():
-                saved.write(chunk)
+    with saved_upload(upload) as path:
         return ledger.import_persons(path, unit=unit, user=user, file_name=upload.name, dry_run=dry_run)
 
 

@@ -5,9 +5,7 @@ column and reason; the valid rows are created in one transaction, so a failure w
 A `LeadBatch` records the import."""
 
 import re
-import tempfile
 import unicodedata
-from contextlib import contextmanager
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -97,14 +95,3 @@ def import_leads(path, *, source, unit, now, by=None, file_name=None, reference=
             create_lead(source, unit, {}, now, by=by, batch=batch, payload={**payload, "_row": row_no},
                         cleaned=cleaned)
     return batch
-
-
-@contextmanager
-def saved_upload(upload):
-    """An uploaded file saved to a temporary path (the sheet reader reads paths)."""
-    with tempfile.TemporaryDirectory(prefix="fangkong-leads-") as directory:
-        path = Path(directory) / f"upload{Path(upload.name).suffix.lower()}"
-        with path.open("wb") as saved:
-            for chunk in upload.chunks():
-                saved.write(chunk)
-        yield path
