@@ -6,7 +6,7 @@ Every case goes through `ControlCase.objects.restrict(request.user)`: one outsid
 jurisdiction is 404, as if it did not exist."""
 
 import io
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 
 import segno
 from django.contrib import messages
@@ -18,9 +18,12 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from fangkong.lib.dates import local_moment
+from fangkong.lib.masking import mask_phone
 from fangkong.orgs.models import Unit
 
 from .forms_followup import EntryForm, SignOffForm
@@ -60,7 +63,7 @@ def _units(request):
 
 
 def _day_span(day):
-    start = timezone.make_aware(datetime.combine(day, time.min))
+    start = local_moment(day, time.min)
     return start, start + timedelta(days=1)
 
 
@@ -128,7 +131,6 @@ def case_history(request, pk):
         "slot_days": _slot_days(slots),
         "sign_offs": sign_offs_for(request.user).filter(case=case).select_related("member", "signed_by")
         .order_by("-day", "pk"),
-        "phases": case.phases.all(), "tests": case.tests.all(),
         "form": EntryForm(case=case) if active and request.user.has_perm(ADD) else None,
         "sign_off_form": SignOffForm(case=case, initial={"day": timezone.localdate()})
         if request.user.has_perm(ADD) else None,
@@ -173,7 +175,11 @@ def entry_create(request, pk):
         for field, errors in form.errors.items():
             for error in errors:
                 messages.error(request, error)
-    return redirect(request.POST.get("next") or reverse("control:followup_case", args=[case.pk]))
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        target = reverse("control:followup_case", args=[case.pk])
+    return redirect(target)
 
 
 def _report(request, entry):
@@ -237,7 +243,11 @@ def card(request, pk):
     case = _case(request, pk)
     url = self_report_url(request, case)
     qr = segno.make(url, error="m").svg_inline(scale=6, border=2)
-    context = {"case": case, "url": url, "qr": qr, "team": case.team.all(), "phases": case.phases.all(),
+    team = list(case.team.all())
+    masked = not request.user.sees_identity()
+    for member in team:  # team phones masked as on the case page for roles that may not see numbers
+        member.shown_phone = mask_phone(member.phone) if masked else member.phone
+    context = {"case": case, "url": url, "qr": qr, "team": team, "phases": case.phases.all(),
                "can_change": request.user.has_perm("control.change_controlcase"),
                "active": case.status in ACTIVE_STATUSES}
     response = render(request, "control/followup_card.html", context)

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fangkong.orgs.jurisdiction import ancestor_paths
 from fangkong.orgs.models import Unit
 
 from .models import Category, ControlCase, Measure
@@ -46,7 +47,7 @@ def trail(user, unit):
     """The unit's ancestors the user may open, then the unit."""
     if unit is None:
         return []
-    above = [unit.path[:end] for end in range(unit.steplen, len(unit.path), unit.steplen)]
+    above = ancestor_paths(unit.path)[:-1]
     return [*Unit.objects.restrict(user).filter(path__in=above).order_by("path"), unit]
 
 

@@ -37,6 +37,7 @@ from django.utils.translation import gettext_lazy as _
 from fangkong.control.models import (
     CaseTransfer, ControlCase, FollowUpEntry, SlotStatus, TestStatus,
 )
+from fangkong.lib.dates import local_moment
 from fangkong.orgs.jurisdiction import jurisdiction_paths, path_filter, path_range
 from fangkong.orgs.models import Unit
 
@@ -79,7 +80,7 @@ class Moment:
     def at(cls, now):
         today = timezone.localdate(now)
         first_day = today - timedelta(days=2)
-        window_from = timezone.make_aware(datetime.datetime.combine(first_day, datetime.time()))
+        window_from = local_moment(first_day, datetime.time())
         return cls(now=now, today=today, symptoms_from=now - timedelta(hours=24), window_from=window_from,
                    first_day=first_day)
 

@@ -101,6 +101,7 @@ def missing_sign_offs(day, user):
     signed = set(
         SignOff.objects.filter(case__in=[case.pk for case in cases], day=day).values_list("case_id", "member_id")
     )
+    signed_cases = {case_id for case_id, _member in signed}
     by_case = {}
     for member in members:
         by_case.setdefault(member.case_id, []).append(member)
@@ -108,7 +109,7 @@ def missing_sign_offs(day, user):
     for case in cases:
         team = by_case.get(case.pk, [])
         if not team:
-            if not any(case_id == case.pk for case_id, _member in signed):
+            if case.pk not in signed_cases:
                 missing.append(MissingSignOff(case, None))
             continue
         missing.extend(MissingSignOff(case, member) for member in team if (case.pk, member.pk) not in signed)

@@ -38,8 +38,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangkong.accounts.models import RoleAssignment, User
-from fangkong.alerts.models import Alert, AlertKind, AlertRule, Delivery
-from fangkong.alerts.services import rule_for
+from fangkong.alerts.models import Alert, AlertKind, Delivery
+from fangkong.alerts.services.core import rules_for_origins
 from fangkong.control.models import (
     ACTIVE_STATUSES,
     CasePhase,
@@ -50,9 +50,9 @@ from fangkong.control.models import (
     TeamMember,
     TestStatus,
 )
+from fangkong.control.services.cases import advance_cases
 from fangkong.lib.db import relaxed_commit, rows_table
 from fangkong.orgs.jurisdiction import ancestor_paths
-from fangkong.orgs.models import Unit
 from fangkong.people.models import Person
 
 logger = logging.getLogger("fangkong.worker")
@@ -120,23 +120,15 @@ def _text(column):
 
 
 def _rules(kind, origins, today):
-    """origin unit id → rule, as `alerts.services.rule_for` would give for each. One lookup for
-    all when the kind has no unit-specific rule, which is the usual case."""
-    if not AlertRule.objects.filter(kind=kind, unit__isnull=False).exists():
-        rule = rule_for(kind, None, today)
-        return {unit_id: rule for unit_id in origins}
-    return {unit_id: rule_for(kind, Unit(pk=unit_id, path=path), today) for unit_id, path in origins.items()}
-
+    """origin unit id → rule, as `alerts.services.rule_for` would give for each (one query)."""
+    chosen = rules_for_origins([(kind, path) for path in origins.values()], today)
+    return {unit_id: chosen[(kind, path)] for unit_id, path in origins.items()}
 
 
 def _responsible_units(origins):
     """origin unit id → the unit id the alert sits at, as `raise_alert` places it: the origin
     when someone holds a role there (or nobody above does), else the nearest staffed unit
     above (a grid without accounts is looked after by its village)."""
-    from fangkong.alerts.services import core
-
-    if not hasattr(core, "responsible_unit"):
-        return {unit_id: unit_id for unit_id in origins}
     wanted = sorted({p for path in origins.values() for p in ancestor_paths(path)})
     staffed = dict(
         RoleAssignment.objects.filter(user__is_active=True, unit__path__in=wanted)
@@ -334,19 +326,6 @@ def tests_overdue(now, today):
     return len(ids), len(bulk_raise(AlertKind.TEST_OVERDUE, source, [*texts, *params], now))
 
 
-def advance(now):
-    """Phases move, pending cases come under control: `control.services.cases.advance_cases`."""
-    try:
-        from fangkong.control.services.cases import advance_cases
-    except ImportError:
-        logger.warning("control.services.cases.advance_cases is not available; cases were not advanced")
-        return {}
-    result = advance_cases(now)
-    if isinstance(result, dict):
-        return {f"cases_{key}" if not key.startswith("cases") else key: value for key, value in result.items()}
-    return {"cases_advanced": int(result or 0)}
-
-
 def run_control_pass(now):
     """One pass; see the module. Returns the counts of what it did."""
     today = timezone.localdate(now)
@@ -358,7 +337,7 @@ def run_control_pass(now):
         counts["missed_alerts"] = raise_missed(closed, now)
     with transaction.atomic():
         relaxed_commit()
-        counts.update(advance(now))
+        counts.update(advance_cases(now))  # phases move, pending cases come under control
     with transaction.atomic():
         relaxed_commit()
         counts["release_prompts"] = release_prompts(now, today)

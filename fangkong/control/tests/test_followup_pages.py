@@ -116,3 +116,43 @@ def test_regenerating_the_token_invalidates_the_old_link(as_user, client, triad,
 def test_pages_need_a_login(client, current):
     assert client.get(TODAY).status_code == 302
     assert client.get(reverse("control:followup_qr", args=[current.east.pk])).status_code == 302
+
+
+def test_entry_redirect_stays_on_the_site(as_user, triad, current):
+    url = reverse("control:followup_entry", args=[current.east.pk])
+    prefix = f"case-{current.east.pk}"
+    data = {f"{prefix}-temperature": "36.4", f"{prefix}-method": "phone"}
+    away = as_user(triad.inside).post(url, {**data, "next": "https://evil.example/"})
+    assert away.status_code == 302 and away["Location"] == reverse("control:followup_case", args=[current.east.pk])
+    back = as_user(triad.inside).post(url, {**data, "next": f"{TODAY}?show=open"})
+    assert back["Location"] == f"{TODAY}?show=open"
+
+
+def test_card_masks_the_team_phones_for_readonly(as_user, triad, current):
+    current.east.team.update(phone="13912345678")
+    url = reverse("control:followup_card", args=[current.east.pk])
+    assert "13912345678" in body(as_user(triad.inside).get(url))
+    readonly = body(as_user(triad.readonly).get(url))
+    assert "13912345678" not in readonly and "139****5678" in readonly
+
+
+def test_missing_sign_offs_page_triad(as_user, triad, current):
+    url = reverse("control:followup_missing")
+    inside = body(as_user(triad.inside).get(url))
+    assert "张三丰" in inside and "李四" not in inside
+    neighbour = body(as_user(triad.neighbour).get(url))
+    assert "李四" in neighbour and "张三丰" not in neighbour
+    above = body(as_user(triad.above).get(url))
+    assert "张三丰" in above and "李四" in above
+
+
+def test_sign_off_photo_is_served_only_within_the_jurisdiction(as_user, triad, current):
+    from fangkong.control.services.signoff import sign_off
+
+    record = sign_off(current.east, timezone.localdate(), current.east.team.get(), by=current.east_team,
+                      photo=png(), now=timezone.now())
+    url = reverse("control:followup_signoff_photo", args=[record.pk])
+    response = as_user(triad.inside).get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    assert as_user(triad.above).get(url).status_code == 200
+    assert as_user(triad.neighbour).get(url).status_code == 404
