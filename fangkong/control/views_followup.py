@@ -225,7 +225,8 @@ def self_report_url(request, case):
 
 
 @login_required
-@permission_required("control.view_controlcase", raise_exception=True)
+# The link lets whoever holds it report as the person: only the follow-up team prints it.
+@permission_required("control.add_followupentry", raise_exception=True)
 def qr_svg(request, pk):
     case = _case(request, pk)
     buffer = io.BytesIO()
@@ -237,7 +238,8 @@ def qr_svg(request, pk):
 
 
 @login_required
-@permission_required("control.view_controlcase", raise_exception=True)
+# The link lets whoever holds it report as the person: only the follow-up team prints it.
+@permission_required("control.add_followupentry", raise_exception=True)
 def card(request, pk):
     """A card to print and hand to the person: the QR code of their own link."""
     case = _case(request, pk)

@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from fangkong.conftest import make_user
 from fangkong.control.models import ControlCase, FollowUpEntry
 from fangkong.control.services.followup import record_entry
 
@@ -129,11 +130,19 @@ def test_entry_redirect_stays_on_the_site(as_user, triad, current):
 
 
 def test_card_masks_the_team_phones_for_readonly(as_user, triad, current):
+    from django.contrib.auth.models import Permission
+
     current.east.team.update(phone="13912345678")
     url = reverse("control:followup_card", args=[current.east.pk])
     assert "13912345678" in body(as_user(triad.inside).get(url))
-    readonly = body(as_user(triad.readonly).get(url))
-    assert "13912345678" not in readonly and "139****5678" in readonly
+    # A read-only user may not print the card (whoever holds the link can report as the person)…
+    assert as_user(triad.readonly).get(url).status_code == 403
+    assert as_user(triad.readonly).get(reverse("control:followup_qr", args=[current.east.pk])).status_code == 403
+    # …and a recorder whose role may not see identity gets the team's phones masked.
+    recorder = make_user("east_recorder", "readonly", triad.county.east)
+    recorder.user_permissions.add(Permission.objects.get(codename="add_followupentry"))
+    masked = body(as_user(recorder).get(url))
+    assert "13912345678" not in masked and "139****5678" in masked
 
 
 def test_missing_sign_offs_page_triad(as_user, triad, current):
