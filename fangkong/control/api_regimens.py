@@ -14,7 +14,7 @@ from fangkong.api.base import ModelPermissions
 
 from .models import Category, Measure, RegimenVersion, TestWho
 from .regimens import compute_plan
-from .regimens.selection import rule_of
+from .regimens.selection import categories_of, rule_of
 
 
 class RegimenVersionSerializer(serializers.ModelSerializer):
@@ -28,8 +28,7 @@ class RegimenVersionSerializer(serializers.ModelSerializer):
                   "categories", "rules", "created_at"]
 
     def get_categories(self, version) -> list[str]:
-        rules = version.rules or {}
-        return [c for c in Category.values if c in rules]
+        return [c.value for c in categories_of(version)]
 
 
 class PreviewQuerySerializer(serializers.Serializer):

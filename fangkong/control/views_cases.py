@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from fangkong.lib.history import history_entries
+from fangkong.lib.masking import mask_phone
 from fangkong.people.models import Person
 from fangkong.people.services.search import search_persons
 from fangkong.web.views import paginate, render_list
@@ -25,6 +26,7 @@ from .forms_cases import (
     TestRecordForm, TransferForm, team_initial,
 )
 from .models import ACTIVE_STATUSES, CaseTest, ControlCase, FollowUpEntry, Measure, PhaseChange
+from .regimens.describe import describe_rule
 from .services import cases as case_services
 from .services import regimen_change as regimen_changes
 from .services import transfers
@@ -100,7 +102,7 @@ def _team_roles(form, user):
         regimen, rule = case_services.resolve_regimen(category, anchor, person.unit if person else None,
                                                       data.get("regimen"))
         plan = case_services.plan_for(rule, anchor, data.get("arrival_date"))
-    except (ValidationError, ImportError):
+    except ValidationError:
         return (), None
     phases = [(Measure(p.measure).label, p.first_day, p.last_day) for p in plan.phases]
     return plan.team_roles, {"regimen": regimen, "plan": plan, "phases": phases}
@@ -193,7 +195,7 @@ def case_detail(request, pk):
         Prefetch("changes", queryset=PhaseChange.objects.select_related("changed_by"))))
     try:
         plan = case_services.case_plan(case)
-    except (ValidationError, ImportError):
+    except ValidationError:
         plan = None
     context = {
         "case": case,
@@ -204,7 +206,7 @@ def case_detail(request, pk):
         "tests": case.tests.select_related("recorded_by").order_by("due_on", "id"),
         "slots_today": case.slots.filter(day=today).order_by("starts_at"),
         "entries": FollowUpEntry.objects.filter(case=case).select_related("recorder")[:10],
-        "team": case.team.select_related("user"),
+        "team": _team(case, user),
         "transfers": case.transfers.select_related("from_unit", "to_unit", "requested_by", "accepted_by"),
         "pending_transfer": transfers.pending_transfers().filter(case=case).select_related("to_unit").first(),
         "history": history_entries(case, user),
@@ -218,13 +220,20 @@ def case_detail(request, pk):
     return render(request, "control/case_detail.html", context)
 
 
+def _team(case, user):
+    """The case's team, each member's phone as `shown_phone` (masked for roles that may not see it)."""
+    team = list(case.team.all())
+    sees = user.sees_identity()
+    for member in team:
+        member.shown_phone = member.phone if sees else mask_phone(member.phone)
+    return team
+
+
 def _rule_words(case):
     """The rule of the case in words (a list of short sentences)."""
     try:
-        from .regimens.describe import describe_rule
-
         return describe_rule(case.rule or {})
-    except (ImportError, KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError):
         return []
 
 

@@ -12,10 +12,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from .forms_regimens import PreviewForm, RegimenUploadForm, RegimenYamlForm
-from .models import Category, ControlCase, Measure, RegimenVersion, TestWho
+from .models import ControlCase, Measure, RegimenVersion, TestWho
 from .regimens import compute_plan
 from .regimens.describe import describe_rule
-from .regimens.selection import rule_of
+from .regimens.selection import categories_of, rule_of
 from .regimens.yaml_io import dump_regimen_yaml, save_regimen
 
 VIEW = "control.view_regimenversion"
@@ -29,11 +29,6 @@ def _case_counts(user):
     return {row["regimen"]: row["n"] for row in rows}
 
 
-def _categories(version):
-    rules = version.rules or {}
-    return [c for c in Category if c.value in rules]
-
-
 def _version(code):
     return get_object_or_404(RegimenVersion.objects.select_related("unit"), code=code)
 
@@ -43,7 +38,7 @@ def _version(code):
 def regimen_list(request):
     counts = _case_counts(request.user)
     rows = [
-        {"version": v, "categories": _categories(v), "cases": counts.get(v.pk, 0)}
+        {"version": v, "categories": categories_of(v), "cases": counts.get(v.pk, 0)}
         for v in RegimenVersion.objects.select_related("unit").order_by("-effective_from", "code")
     ]
     return render(request, "control/regimen_list.html", {"rows": rows})
@@ -56,7 +51,7 @@ def regimen_detail(request, code):
     rules = version.rules or {}
     categories = [
         {"category": c, "lines": describe_rule(rules[c.value]), "source": rules[c.value].get("source", "")}
-        for c in _categories(version)
+        for c in categories_of(version)
     ]
     history = version.history.select_related("history_user").order_by("-history_date")[:20]
     context = {

@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 
 from fangkong.control.models import Anchor, Measure
 
-from .schema import DEFAULT_WINDOWS, RELEASE_CONDITIONS
+from .schema import DEFAULT_RELEASE_CONDITIONS, DEFAULT_WINDOWS, RELEASE_CONDITIONS
 
 
 def _days_list(days):
@@ -73,7 +73,7 @@ def describe_rule(rule):
     windows = rule.get("follow_up", {}).get("windows") or DEFAULT_WINDOWS
     lines.append(_("每天随访%(count)d次：%(windows)s")
                  % {"count": len(windows), "windows": "、".join(f"{a}–{b}" for a, b in windows)})
-    conditions = rule.get("release_conditions") or ["all_tests_negative"]
+    conditions = rule.get("release_conditions") or DEFAULT_RELEASE_CONDITIONS
     named = "、".join(str(RELEASE_CONDITIONS[c]) for c in conditions)
     lines.append(_("解除条件：%(conditions)s") % {"conditions": named})
     team = rule.get("team")

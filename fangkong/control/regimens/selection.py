@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from fangkong.control.models import Category, RegimenVersion
+from fangkong.orgs.jurisdiction import ancestor_paths
 
 
 def versions_in_force(on_date, unit=None):
@@ -15,9 +16,7 @@ def versions_in_force(on_date, unit=None):
     best first (nearest unit, then the newest)."""
     places = Q(unit__isnull=True)
     if unit is not None:
-        steplen = unit.steplen
-        ancestors = [unit.path[:end] for end in range(steplen, len(unit.path) + 1, steplen)]
-        places |= Q(unit__path__in=ancestors)
+        places |= Q(unit__path__in=ancestor_paths(unit.path, unit.steplen))
     versions = (
         RegimenVersion.objects.filter(places, effective_from__lte=on_date)
         .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=on_date))
@@ -33,6 +32,12 @@ def regimen_in_force(on_date, category=None, unit=None):
         if category is None or category in (version.rules or {}):
             return version
     return None
+
+
+def categories_of(regimen):
+    """The categories (Category members, in their order) the regimen has rules for."""
+    rules = regimen.rules or {}
+    return [c for c in Category if c.value in rules]
 
 
 def rule_of(regimen, category):

@@ -68,8 +68,6 @@ def plan_for(rule, anchor_date, arrival_date=None):
 
     try:
         return compute_plan(rule, anchor_date, arrival_date)
-    except ValidationError:
-        raise
     except ValueError as error:
         raise ValidationError(str(error)) from None
 
@@ -270,7 +268,8 @@ def open_case(person, category, *, anchor_date, arrival_date=None, regimen=None,
 def add_team(case, team):
     members = []
     for member in team:
-        role, name, phone, user = (tuple(member) + ("", None))[:4]
+        role, name, *rest = member
+        phone, user = (rest + ["", None][len(rest):])[:2]
         role, name = (role or "").strip(), (name or "").strip()
         if not name:
             continue
@@ -404,12 +403,8 @@ class ReleaseCheck:
 
 
 def _needs_samples_note(conditions):
-    for condition in conditions or ():
-        name = condition if isinstance(condition, str) else next(iter(condition), "") if isinstance(condition, dict) \
-            else getattr(condition, "kind", "")
-        if str(name).startswith("samples"):
-            return True
-    return False
+    """Release conditions are names (regimens.schema.RELEASE_CONDITIONS)."""
+    return any(str(condition).startswith("samples") for condition in conditions or ())
 
 
 def release_check(case, now, note=""):

@@ -16,7 +16,7 @@ from fangkong.alerts.services import raise_alert, resolve_alerts
 from fangkong.control.models import (
     ACTIVE_STATUSES, CaseStatus, CaseTest, CaseTransfer, ControlCase, FollowUpEntry, FollowUpSlot,
 )
-from fangkong.orgs.jurisdiction import jurisdiction_paths
+from fangkong.orgs.jurisdiction import jurisdiction_paths, path_filter
 from fangkong.orgs.models import Unit
 
 from .cases import _active, _finish, _history
@@ -46,8 +46,6 @@ def transfers_for(user):
         return queryset
     if not paths:
         return queryset.none()
-    from fangkong.orgs.jurisdiction import path_filter
-
     return queryset.filter(path_filter("from_unit__path", paths) | path_filter("to_unit__path", paths))
 
 
@@ -59,8 +57,6 @@ def incoming_for(user):
         return queryset
     if not paths:
         return queryset.none()
-    from fangkong.orgs.jurisdiction import path_filter
-
     return queryset.filter(path_filter("to_unit__path", paths))
 
 

@@ -175,3 +175,12 @@ def test_regimen_change_page_previews_then_applies_the_chosen(triad, v8, v9, as_
 
     other = make_user("river_leader", "leader", triad.county.other_town)
     assert "张三丰" not in as_user(other).get(url, {"regimen": v8.pk}).content.decode()
+
+
+def test_detail_masks_the_team_phones_for_roles_without_identity(triad, v8, as_user):
+    case = open_case(triad.east_person, "close_contact", anchor_date=timezone.localdate() - timedelta(days=1),
+                     regimen=v8, team=[("网格员", "王五", "13800138000")], by=triad.inside, now=timezone.now())
+    url = reverse("control:case_detail", args=[case.pk])
+    assert "13800138000" in as_user(triad.inside).get(url).content.decode()
+    readonly = as_user(triad.readonly).get(url).content.decode()
+    assert "王五" in readonly and "13800138000" not in readonly and "138****8000" in readonly

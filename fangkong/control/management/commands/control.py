@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from fangkong.control.models import Category, RegimenVersion
 from fangkong.control.regimens import compute_plan
-from fangkong.control.regimens.selection import rule_of
+from fangkong.control.regimens.selection import categories_of, rule_of
 from fangkong.control.regimens.yaml_io import dump_regimen_yaml, load_regimen_yaml, save_regimen
 
 
@@ -31,8 +31,7 @@ def _messages(error):
 
 
 def _categories(version):
-    rules = version.rules or {}
-    return [c for c in Category.values if c in rules]
+    return [c.value for c in categories_of(version)]
 
 
 class Command(BaseCommand):
