@@ -321,7 +321,7 @@ def step_pass(workdir):
                 splits[name] = splits.get(name, 0) + time.perf_counter() - start
         return wrapper
 
-    for name in ("close_due_slots", "raise_missed", "advance", "release_prompts", "tests_due", "tests_overdue"):
+    for name in ("close_due_slots", "raise_missed", "advance_cases", "release_prompts", "tests_due", "tests_overdue"):
         if hasattr(worker, name):
             setattr(worker, name, timed(name, getattr(worker, name)))
     start = time.perf_counter()
