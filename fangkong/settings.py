@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "fangkong.leads",
     "fangkong.control",
     "fangkong.sites",
+    "fangkong.reports",
     "fangkong.api",
     "fangkong.web",
     "fangkong.demo",
@@ -201,6 +202,8 @@ FANGKONG_WORKER_PASSES = [
     "fangkong.leads.services.deadlines.check_deadlines",
     "fangkong.control.services.worker.run_control_pass",
     "fangkong.sites.services.check_capacity",
+    "fangkong.reports.services.deadlines.check_report_deadlines",
+    "fangkong.reports.services.snapshots.snapshot_pass",
     "fangkong.alerts.services.escalate_due",
 ]
 

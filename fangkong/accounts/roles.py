@@ -24,24 +24,34 @@ REGIMENS = ["control.add_regimenversion", "control.change_regimenversion", "cont
             "areas.add_riskarea", "areas.change_riskarea"]
 ALERTS = ["alerts.change_alert"]
 ALERT_RULES = ["alerts.add_alertrule", "alerts.change_alertrule", "alerts.view_alertrule"]
+REPORTS_READ = ["reports.view_filing", "reports.view_reportform", "reports.view_snapshot", "reports.view_bulletin",
+                "reports.view_reporttemplate"]
+# 填报: file the unit's daily report and correct it (with a reason).
+REPORTS_FILE = ["reports.add_filing", "reports.change_filing"]
+# 写汇报: write situation reports from the templates; upload new template versions.
+REPORTS_WRITE = ["reports.generate_bulletin", "reports.add_reporttemplate"]
+REPORT_FORMS = ["reports.add_reportform", "reports.change_reportform"]
 SITES = ["sites.add_room", "sites.change_room", "sites.add_stay", "sites.change_stay"]
 
 ROLES = [
     ("leader", "指挥长/领导", "查看辖区全部数据", READ + IDENTITY + EXPORT + CAMPAIGN + CONTROL_READ + REGIMENS + ALERTS
-     + ALERT_RULES),
+     + ALERT_RULES + REPORTS_READ + REPORTS_WRITE),
     ("statistician", "办公室统计员", "汇总、导入导出台账",
      READ + IDENTITY + EXPORT + EDIT_PEOPLE + CAMPAIGN + VISIT + UNITS + CONTROL_READ + LEADS + CONTROL + REGIMENS
-     + SITES + ALERTS + ALERT_RULES),
+     + SITES + ALERTS + ALERT_RULES + REPORTS_READ + REPORTS_FILE + REPORTS_WRITE + REPORT_FORMS),
     ("grid_worker", "网格员", "入户摸排、维护本网格人员、重点人员管控",
-     READ + IDENTITY + EDIT_PEOPLE + VISIT + CONTROL_READ + LEADS + CONTROL + ALERTS),
-    ("school_officer", "学校防控专员", "学校师生健康管理", READ + IDENTITY + EDIT_PEOPLE + CONTROL_READ + FOLLOW_UP + ALERTS),
-    ("company_officer", "企业防控专员", "企业员工健康管理", READ + IDENTITY + EDIT_PEOPLE + CONTROL_READ + FOLLOW_UP + ALERTS),
+     READ + IDENTITY + EDIT_PEOPLE + VISIT + CONTROL_READ + LEADS + CONTROL + ALERTS + REPORTS_READ
+     + REPORTS_FILE),
+    ("school_officer", "学校防控专员", "学校师生健康管理",
+     READ + IDENTITY + EDIT_PEOPLE + CONTROL_READ + FOLLOW_UP + ALERTS + REPORTS_READ + REPORTS_FILE),
+    ("company_officer", "企业防控专员", "企业员工健康管理",
+     READ + IDENTITY + EDIT_PEOPLE + CONTROL_READ + FOLLOW_UP + ALERTS + REPORTS_READ + REPORTS_FILE),
     ("checkpoint_staff", "卡口值守人员", "卡口查验登记", READ + ["leads.add_lead"]),
     ("isolation_staff", "隔离点工作人员", "隔离点人员管理", READ + IDENTITY + CONTROL_READ + FOLLOW_UP + SITES
      + ALERTS),
     ("testing_staff", "核酸检测人员", "采样检测", READ),
-    ("inspector", "督查人员", "督导检查", READ + CONTROL_READ),
-    ("readonly", "只读", "只能查看（证件号、手机号脱敏）", READ + CONTROL_READ),
+    ("inspector", "督查人员", "督导检查", READ + CONTROL_READ + REPORTS_READ),
+    ("readonly", "只读", "只能查看（证件号、手机号脱敏）", READ + CONTROL_READ + REPORTS_READ),
 ]
 
 

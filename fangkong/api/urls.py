@@ -8,13 +8,15 @@ from fangkong.control import api as control_api
 from fangkong.leads import api as leads_api
 from fangkong.orgs import api as orgs_api
 from fangkong.people import api as people_api
+from fangkong.reports import api as reports_api
 from fangkong.screening import api as screening_api
 from fangkong.sites import api as sites_api
 
 from .auth import ObtainTokenView
 
 router = DefaultRouter()
-for module in (orgs_api, people_api, screening_api, alerts_api, areas_api, leads_api, control_api, sites_api):
+for module in (orgs_api, people_api, screening_api, alerts_api, areas_api, leads_api, control_api, sites_api,
+               reports_api):
     module.register(router)
 
 urlpatterns = [
