@@ -4,7 +4,7 @@ for a period, the units that must file (expected), those that have filed by the 
 and those whose first filing came by the deadline (on time),
 rolled up the tree, with the units still missing."""
 
-from collections import defaultdict
+from collections import Counter
 
 from django.db.models import Q
 
@@ -29,26 +29,39 @@ def filing_status(form, root, day, known_at=None):
     qs = Filing.objects.filter(form_code=form.code, day=form.period_start(day)).filter(_range("unit_path", root.path))
     qs = qs.current() if known_at is None else qs.as_of(known_at)
     rows = qs.values_list("unit_path", "late")
-    return dict(rows.iterator(chunk_size=20000))
+    return dict(rows)
+
+
+def _rolled_up(paths, top):
+    """Counter {path: number of `paths` at or below it} for every path from length `top` down.
+    Each level is counted from the one below it: one pass over the paths (counted in C), then
+    over ever fewer parents."""
+    total = Counter(paths)
+    level = Counter(path[:-4] for path in paths if len(path) > top)
+    while level:
+        total.update(level)
+        above = Counter()
+        for path, count in level.items():
+            if len(path) > top:
+                above[path[:-4]] += count
+        level = above
+    return total
 
 
 def completeness_tree(form, root, day, known_at=None):
     """{unit path: {"expected", "received", "on_time"}} for `root` and every unit under it that
-    has units filing below it, from two queries whatever the size of the tree."""
+    has units filing at or below it, from two queries whatever the size of the tree."""
     filed = filing_status(form, root, day, known_at)
-    counts = defaultdict(lambda: [0, 0, 0])
+    paths = list(expected_units(form, root).values_list("path", flat=True))
+    received = [path for path in paths if path in filed]
     top = len(root.path)
-    expected = expected_units(form, root).values_list("path", flat=True)
-    for path in expected.iterator(chunk_size=20000):
-        late = filed.get(path)
-        for end in range(top, len(path) + 1, 4):
-            row = counts[path[:end]]
-            row[0] += 1
-            if late is not None:
-                row[1] += 1
-                if not late:
-                    row[2] += 1
-    return {path: {"expected": e, "received": r, "on_time": o} for path, (e, r, o) in counts.items()}
+    expected = _rolled_up(paths, top)
+    got = _rolled_up(received, top)
+    timely = _rolled_up([path for path in received if not filed[path]], top)
+    return {
+        path: {"expected": count, "received": got[path], "on_time": timely[path]}
+        for path, count in expected.items()
+    }
 
 
 def completeness(form, unit, day, known_at=None):

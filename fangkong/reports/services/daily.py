@@ -6,8 +6,9 @@ they are rolled up live."""
 from django.utils import timezone
 
 from fangkong.lib.dates import cn_cutoff
+from fangkong.orgs.models import Unit
 
-from .completeness import completeness
+from .completeness import completeness, expected_units
 from .forms import DEFAULT_FORM, form_in_force
 from .rollup import default_as_of, rollup, rollup_many
 from .snapshots import corrections, latest
@@ -18,13 +19,16 @@ def daily_report(unit, day, form=None, as_of=None, now=None):
     now = now or timezone.now()
     form = form or form_in_force(DEFAULT_FORM, day)
     snapshot = None
+    # A cut-off given by the caller (截至12时) applies to the filings too; a whole day is
+    # reported with the filings as they stand, late ones included.
+    known_at = as_of
     if as_of is None and day < timezone.localdate(now):
         snapshot = latest(form.code, unit, day)
     if snapshot is not None:
         as_of, items = snapshot.as_of, snapshot.values
     else:
         as_of = as_of or default_as_of(day, now)
-        items = rollup(form, unit, day, as_of)
+        items = rollup(form, unit, day, as_of, known_at)
     return {
         "unit": unit.code,
         "unit_name": unit.name,
@@ -33,7 +37,7 @@ def daily_report(unit, day, form=None, as_of=None, now=None):
         "as_of_text": cn_cutoff(as_of),
         "form": {"code": form.code, "version": form.version, "name": form.name},
         "items": items,
-        "completeness": completeness(form, unit, day),
+        "completeness": completeness(form, unit, day, known_at),
         "snapshot": {"version": snapshot.version, "taken_at": timezone.localtime(snapshot.taken_at).isoformat()}
         if snapshot else None,
         "corrections": [
@@ -43,13 +47,11 @@ def daily_report(unit, day, form=None, as_of=None, now=None):
     }
 
 
-def children_rows(unit, day, form, as_of):
+def children_rows(unit, day, form, as_of, known_at=None):
     """[(child unit, items)] rolled up for each child of `unit` with filing units below it."""
-    from .completeness import expected_units
-
     children = [
-        child for child in unit.get_children().order_by("path")
+        child for child in Unit.objects.get_children(unit).order_by("path")
         if expected_units(form, child).exists()
     ]
-    values = rollup_many(form, children, day, as_of) if children else {}
+    values = rollup_many(form, children, day, as_of, known_at) if children else {}
     return [(child, values[child.pk]) for child in children]

@@ -4,7 +4,7 @@
   person once per subtree, so a person who moved between two villages of a town counts once
   for the town. 当日新增 counts events from 00:00 of the day up to the cut-off, 累计 every event
   up to the cut-off, 在管 the records in force at the cut-off.
-- Hand-entered numbers are summed over the filings as they stand now, or as they stood at a
+- Hand-entered numbers are summed (from their typed columns) over the filings as they stand now, or as they stood at a
   given moment (`known_at`: a correction filed later is not seen by a roll-up of an earlier
   moment); an accumulating item also has its total over every day up to the report's day.
 - Text items (有事报事) are collected with the unit that wrote them.
@@ -16,14 +16,13 @@ the path prefix, so a whole tree costs a few dozen queries however many units it
 import datetime
 from collections import defaultdict
 
-from django.db.models import BigIntegerField, Count, Q, Sum
-from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, Substr
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Substr
 
 from fangkong.lib.dates import day_end, day_start
 from fangkong.orgs.jurisdiction import path_range
 
-from ..models import Filing, ItemKind
+from ..models import Filing, ItemKind, slot_column
 from .sources import source
 
 
@@ -52,6 +51,23 @@ def _in_range(field, prefix):
     return Q(**{f"{field}__gte": low, f"{field}__lt": high})
 
 
+def _by_prefix(qs, path_field, wanted, aggregates):
+    """{path: row of aggregates} for the wanted paths (all of one length): one aggregate over
+    the subtree for a single unit, else grouped by the path prefix."""
+    if len(wanted) == 1:
+        (path,) = wanted
+        return {path: qs.filter(_in_range(path_field, path)).order_by().aggregate(**aggregates)}
+    length = len(next(iter(wanted)))
+    rows = (
+        qs.filter(_in_range(path_field, common_root(wanted)))
+        .annotate(prefix=Substr(path_field, 1, length))
+        .order_by()
+        .values("prefix")
+        .annotate(**aggregates)
+    )
+    return {row["prefix"]: row for row in rows if row["prefix"] in wanted}
+
+
 def _by_length(units):
     groups = defaultdict(list)
     for unit in units:
@@ -63,10 +79,8 @@ def computed_item(item, units, day, as_of):
     """{unit.pk: value} of one computed item for units of one path length."""
     src = source(item["source"])
     measure = item.get("measure") or ("current" if src.since else "both")
-    length = len(units[0].path)
     wanted = {unit.path: unit.pk for unit in units}
     qs = src.narrow(src.queryset(), item.get("params") or {})
-    qs = qs.filter(_in_range(src.path, common_root(wanted))).annotate(prefix=Substr(src.path, 1, length))
     if src.since:
         qs = qs.filter(**{f"{src.since}__lte": as_of}).filter(
             Q(**{f"{src.until}__isnull": True}) | Q(**{f"{src.until}__gt": as_of})
@@ -82,11 +96,10 @@ def computed_item(item, units, day, as_of):
             aggregates["cumulative"] = Count(src.distinct, distinct=True)
         if measure == "new":
             qs = qs.filter(today)
-    rows = qs.order_by().values("prefix").annotate(**aggregates)
-    found = {row["prefix"]: row for row in rows if row["prefix"] in wanted}
+    found = _by_prefix(qs, src.path, wanted, aggregates)
     result = {}
     for path, pk in wanted.items():
-        row = found.get(path, {})
+        row = found.get(path) or {}
         if measure == "both":
             result[pk] = {"new": row.get("new", 0), "cumulative": row.get("cumulative", 0)}
         else:
@@ -104,25 +117,24 @@ def number_items(form, items, units, day, known_at=None):
     """{unit.pk: {code: value}} of the hand-entered number items for units of one path length."""
     if not items:
         return {unit.pk: {} for unit in units}
-    length = len(units[0].path)
     wanted = {unit.path: unit.pk for unit in units}
     start = form.period_start(day)
     accumulating = [item for item in items if item.get("accumulate")]
-    qs = _filings(form, common_root(wanted), known_at)
+    qs = Filing.objects.filter(form_code=form.code)
+    qs = qs.current() if known_at is None else qs.as_of(known_at)
     qs = qs.filter(day__lte=start) if accumulating else qs.filter(day=start)
     aggregates = {}
     for item in items:
-        value = Cast(KeyTextTransform(item["code"], "values"), BigIntegerField())
+        value = slot_column(item["slot"])
         if item.get("accumulate"):
             aggregates[f"{item['code']}__new"] = Sum(value, filter=Q(day=start))
             aggregates[f"{item['code']}__cumulative"] = Sum(value)
         else:
             aggregates[item["code"]] = Sum(value, filter=Q(day=start)) if accumulating else Sum(value)
-    rows = qs.annotate(prefix=Substr("unit_path", 1, length)).order_by().values("prefix").annotate(**aggregates)
-    found = {row["prefix"]: row for row in rows if row["prefix"] in wanted}
+    found = _by_prefix(qs, "unit_path", wanted, aggregates)
     result = {}
     for path, pk in wanted.items():
-        row = found.get(path, {})
+        row = found.get(path) or {}
         values = {}
         for item in items:
             code = item["code"]

@@ -8,7 +8,7 @@ from django.utils import timezone
 from fangkong.control.models import CaseStatus
 from fangkong.control.testing import local, make_case
 from fangkong.people.models import Person
-from fangkong.reports.models import Filing
+from fangkong.reports.models import Filing, ReportForm
 from fangkong.reports.services.forms import form_in_force
 from fangkong.reports.services.rollup import rollup, rollup_many
 
@@ -81,3 +81,23 @@ def test_yesterdays_filing_counts_in_the_cumulative_total(triad):
     _file(form, county.east, {"places_disinfected": 1}, timezone.now())
     assert rollup(form, county.county, DAY)["places_disinfected"] == {"new": 1, "cumulative": 5}
     assert Person.objects.count() == 2
+
+
+def test_a_number_item_keeps_its_column_across_versions_so_days_add_up(triad):
+    county = triad.county
+    first = ReportForm.objects.create(code="weekly-test", name="测试", unit_types=["village"],
+                                      effective_from=DAY - datetime.timedelta(days=10),
+                                      items=[{"code": "a", "label": "甲", "kind": "number", "accumulate": True},
+                                             {"code": "b", "label": "乙", "kind": "number"}])
+    second = ReportForm.objects.create(code="weekly-test", version=2, name="测试", unit_types=["village"],
+                                       effective_from=DAY,
+                                       items=[{"code": "c", "label": "丙", "kind": "number"},
+                                              {"code": "a", "label": "甲", "kind": "number", "accumulate": True}])
+    slots = {item["code"]: item["slot"] for item in first.items + second.items}
+    assert slots["a"] == first.item("a")["slot"] == second.item("a")["slot"]
+    assert len({slots["a"], slots["b"], slots["c"]}) == 3
+    yesterday = DAY - datetime.timedelta(days=1)
+    _file(first, county.east, {"a": 4, "b": 1}, timezone.now(), day=yesterday)
+    _file(second, county.east, {"a": 3, "c": 9}, timezone.now())
+    assert rollup(second, county.town, DAY)["a"] == {"new": 3, "cumulative": 7}
+    assert rollup(second, county.town, DAY)["c"] == 9
