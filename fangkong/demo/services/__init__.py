@@ -1,6 +1,6 @@
 """The demo county (示范县): a fictional county with its organisation trees, leading groups,
-people and households, a door-to-door screening under way, built deterministically from a
-seed, and its demo users."""
+people and households, a door-to-door screening under way, key persons under control and a
+month of daily reports, built deterministically from a seed, and its demo users."""
 
 import random
 
@@ -14,6 +14,7 @@ from .control import create_control
 from .county import COUNTY_CODE, plan_county, save_units
 from .leadership import create_leadership
 from .people import plan_people, save_people
+from .reports import create_reports
 from .screening import create_screening
 from .size import Size
 from .users import DEMO_PASSWORD, ensure_demo_users
@@ -49,4 +50,5 @@ def build_demo(scale=1.0, seed=DEMO_SEED):
         create_screening(county, rng)
     with transaction.atomic():
         create_control(county, rng)
+    create_reports(county, rng)
     return county, True, users

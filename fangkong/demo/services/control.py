@@ -5,9 +5,11 @@ pages use, so that every control page has something real to show on first start:
 - the isolation sites' rooms (from the room units of the demo tree);
 - leads: the screening's follow-up flags of the grid worker's village turned into leads, a
   pushed list (大数据推送) of which some are still waiting to be verified (one of them overdue);
-- control cases of several categories opened over the last three weeks under the regimen in
-  force, some of them at an isolation site, with their twice-daily follow-up entries (a few slots
-  missed, one abnormal temperature today), test results, and some cases already released;
+- control cases of several categories opened over the last four weeks under the regimen in
+  force — most in the grid worker's village, one or two in each village the screening has
+  reached — some of them at an isolation site, with their twice-daily follow-up entries (a few
+  slots missed, a few abnormal checks settled by the village doctor, one abnormal temperature
+  today), test results, and the cases whose period ended released on the day after it ended;
 - one worker pass at the end, which closes the slots whose window has passed and raises alerts.
 """
 
@@ -18,7 +20,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from fangkong.accounts.models import RoleAssignment
-from fangkong.alerts.services import escalate_due
+from fangkong.alerts.models import AlertKind
+from fangkong.alerts.services import escalate_due, resolve_alerts
 from fangkong.areas.services import save_area
 from fangkong.control.models import ACTIVE_STATUSES, CaseTest, FollowUpSlot, TestStatus
 from fangkong.control.services.cases import open_case, record_test, release_case, release_check
@@ -31,6 +34,7 @@ from fangkong.leads.services.intake import create_lead
 from fangkong.leads.services.workflow import dispose_lead, verify_lead
 from fangkong.orgs.models import Unit, UnitType
 from fangkong.people.models import Person
+from fangkong.screening.models import Outcome, Visit
 from fangkong.sites.models import Room
 from fangkong.sites.services.capacity import check_capacity
 from fangkong.sites.services.rooms import add_rooms
@@ -60,15 +64,43 @@ CASES = [
     ("medium_risk_area", 14, 1, False),
     ("close_contact", 20, None, True),
 ]
+# Cases in the other villages the screening has reached, 1 to CASES_PER_VILLAGE each: (category,
+# days from anchor to arrival or None, at an isolation site), the anchor up to OLDEST_ANCHOR days ago.
+OTHER_CASES = [
+    ("close_contact", None, True),
+    ("close_contact", None, True),
+    ("secondary_contact", None, False),
+    ("secondary_contact", None, False),
+    ("medium_risk_area", 1, False),
+    ("medium_risk_area", 2, False),
+    ("high_risk_area", 1, True),
+    ("inbound", None, True),
+    ("low_risk_area", 1, False),
+]
+CASES_PER_VILLAGE = 2
+OLDEST_ANCHOR = 28
 TEAM_ROLES = ["镇干部", "村干部", "村医", "民警", "网格员"]
 PUSHED = 8  # people on the pushed list
 MISSED_EVERY = 23  # about one slot in 23 is missed
+# About one check in this many, before today, finds a raised temperature or a cough that the
+# village doctor rechecks and settles a few hours later.
+ABNORMAL_EVERY = 97
+SETTLED_NOTE = "村医上门复测体温正常，无其他症状，继续健康监测"
 RELEASE_NOTE = "期满，核酸检测均为阴性；人、物、环境样本阴性"
 
 
 def _user(username):
     assignment = RoleAssignment.objects.filter(user__username=username).select_related("user", "unit").first()
     return (assignment.user, assignment.unit) if assignment else (None, None)
+
+
+def _workers(county):
+    """The demo grid workers with the unit each holds, to follow up the cases in their units."""
+    return [
+        (assignment.unit, assignment.user)
+        for assignment in RoleAssignment.objects.filter(role__code="grid_worker", unit__path__startswith=county.path)
+        .select_related("user", "unit").order_by("unit__path")
+    ]
 
 
 def create_control(county, rng, now=None):
@@ -82,9 +114,10 @@ def create_control(county, rng, now=None):
     _risk_areas(today, statistician)
     sites = _rooms(county)
     _leads(village, grid, worker, statistician, rng, now)
-    cases = _cases(grid, village, worker, statistician, sites, rng, now)
-    _follow_up(cases, worker, rng, now)
-    _release(cases, statistician, now)
+    planned = _planned_cases(county, grid, village, rng)
+    cases = _cases(planned, _workers(county), statistician, sites, rng, now)
+    _follow_up(cases, rng, now)
+    _release(cases, statistician, rng, now)
     # What the worker would have done by now.
     run_control_pass(now)
     check_deadlines(now)
@@ -151,20 +184,46 @@ def _leads(village, grid, worker, statistician, rng, now):
                              note="管控期已满")
 
 
-def _cases(grid, village, worker, statistician, sites, rng, now):
+def _planned_cases(county, grid, village, rng):
+    """[(unit the person lives in, category, days ago the anchor fell, days to arrival or None, at a
+    site)]: the grid worker's village first (most in their own grid), then one or two cases in
+    each other village with completed screening visits."""
+    own = [(grid if i < len(CASES) - 4 else village, *case) for i, case in enumerate(CASES)]
+    reached = Visit.objects.filter(outcome=Outcome.COMPLETED, unit_path__startswith=county.path).exclude(
+        unit_path__startswith=village.path
+    )
+    prefixes = {path[:len(village.path)] for path in reached.values_list("unit_path", flat=True).distinct()}
+    others = []
+    for other in Unit.objects.filter(path__in=prefixes, type=UnitType.VILLAGE).order_by("path"):
+        for _i in range(rng.randint(1, CASES_PER_VILLAGE)):
+            category, arrival_after, at_site = rng.choice(OTHER_CASES)
+            others.append((other, category, rng.randint(1, OLDEST_ANCHOR), arrival_after, at_site))
+    return own + others
+
+
+def _cases(planned, workers, statistician, sites, rng, now):
+    """Open the planned cases; returns [(case, the user who follows it up)]."""
     today = timezone.localdate(now)
-    # Most in the grid worker's own grid, the rest elsewhere in the village.
-    people = _people(grid, len(CASES) - 4, rng)
-    people += _people(village, len(CASES) - len(people), rng, exclude=[p.pk for p in people])
     rooms = list(Room.objects.filter(site__in=sites[:1]).order_by("number"))
+    chosen = []
     cases = []
-    for (category, days_ago, arrival_after, at_site), person in zip(CASES, people):
+    for unit, category, days_ago, arrival_after, at_site in planned:
+        people = _people(unit, 1, rng, exclude=chosen)
+        if not people:
+            continue
+        person = people[0]
+        chosen.append(person.pk)
+        worker = _worker_of(person, workers) or statistician
         anchor = today - datetime.timedelta(days=days_ago)
         arrival = anchor + datetime.timedelta(days=arrival_after) if arrival_after else None
-        opened = timezone.make_aware(datetime.datetime.combine(arrival or anchor + datetime.timedelta(days=1),
-                                                               datetime.time(9, 30)))
+        opened = timezone.make_aware(datetime.datetime.combine(
+            arrival or anchor + datetime.timedelta(days=1), datetime.time(9, rng.choice([0, 15, 30, 45]))
+        ))
         opened = min(opened, now)
-        team = [(role, f"{person.unit.name}{role}", "", worker if role == "网格员" else None) for role in TEAM_ROLES]
+        team = [
+            (role, f"{person.unit.name}{role}", "", worker if role == "网格员" and worker != statistician else None)
+            for role in TEAM_ROLES
+        ]
         try:
             case = open_case(person, category, anchor_date=anchor, arrival_date=arrival, team=team, by=worker,
                              now=opened, note="示范数据")
@@ -173,43 +232,60 @@ def _cases(grid, village, worker, statistician, sites, rng, now):
         if at_site and rooms and case.status in ACTIVE_STATUSES:
             # The demo's rooms are free and the case is active, so this check-in goes through.
             check_in(case, rooms.pop(0), by=statistician, now=opened + datetime.timedelta(hours=2))
-        cases.append(case)
+        cases.append((case, worker))
     return cases
 
 
-def _follow_up(cases, worker, rng, now):
+def _worker_of(person, workers):
+    return next((user for unit, user in workers if person.unit_path.startswith(unit.path)), None)
+
+
+def _follow_up(cases, rng, now):
     today = timezone.localdate(now)
     n = 0
-    for case in cases:
+    first = cases[0][0] if cases else None
+    for case, worker in cases:
         slots = list(FollowUpSlot.objects.filter(case=case, starts_at__lte=now).order_by("starts_at"))
         for slot in slots:
             n += 1
-            if n % MISSED_EVERY == 0 and not (case is cases[0] and slot is slots[-1]):
+            if n % MISSED_EVERY == 0 and not (case is first and slot is slots[-1]):
                 continue
             at = slot.starts_at + datetime.timedelta(minutes=rng.randint(5, 100))
             if at > now:
                 at = now
             temperature = Decimal(rng.choice(["36.2", "36.4", "36.5", "36.6", "36.7", "36.8"]))
             symptoms = []
-            if case is cases[0] and slot is slots[-1]:  # the latest check of the first case: a fever
+            settled = False
+            if case is first and slot is slots[-1]:  # the latest check of the first case: a fever
                 temperature, symptoms = Decimal("37.8"), ["fever", "cough"]
+            elif n % ABNORMAL_EVERY == 0 and slot.day < today:
+                temperature, symptoms = rng.choice([(Decimal("37.4"), []), (Decimal("36.9"), ["cough"])])
+                settled = True
             method = "self_report" if case.place == "home" and n % 3 == 0 else "visit"
             try:
-                record_entry(case, temperature=temperature, symptoms=symptoms, method=method,
-                             recorder=None if method == "self_report" else worker, now=at)
+                entry = record_entry(case, temperature=temperature, symptoms=symptoms, method=method,
+                                     recorder=None if method == "self_report" else worker, now=at)
             except ValidationError:
                 continue
+            if settled:
+                resolve_alerts(AlertKind.ABNORMAL_FOLLOW_UP, f"entry:{entry.pk}",
+                               now=at + datetime.timedelta(hours=3), note=SETTLED_NOTE)
         for test in CaseTest.objects.filter(case=case, due_on__lt=today, status=TestStatus.SCHEDULED):
             record_test(test, "negative", worker, timezone.make_aware(
                 datetime.datetime.combine(test.due_on, datetime.time(10))))
 
 
-def _release(cases, statistician, now):
-    today = timezone.localdate(now)
-    for case in cases:
+def _release(cases, statistician, rng, now):
+    """Each case whose period is over is released the morning after its last day (one whose
+    morning has not come yet waits on the case page)."""
+    for case, _worker in cases:
         case.refresh_from_db()
         last = case.phases.order_by("-index").values_list("last_day", flat=True).first()
-        if case.status in ACTIVE_STATUSES and last is not None and last < today:
-            if release_check(case, now, note=RELEASE_NOTE).allowed:
-                release_case(case, statistician, now, note=RELEASE_NOTE)
-            # Otherwise (a test still missing) it waits on the case page for a user to release it.
+        if case.status not in ACTIVE_STATUSES or last is None:
+            continue
+        at = timezone.make_aware(datetime.datetime.combine(
+            last + datetime.timedelta(days=1), datetime.time(9, rng.randrange(60))
+        ))
+        if at <= now and release_check(case, at, note=RELEASE_NOTE).allowed:
+            release_case(case, statistician, at, note=RELEASE_NOTE)
+        # Otherwise (a test still missing) it waits on the case page for a user to release it.

@@ -1,9 +1,11 @@
-"""The demo county's door-to-door screening (敲门行动): a county-wide campaign that started a few
-days ago, with visits recorded through the screening service as the workers would have recorded
-them, so that coverage, revisits (待回访) and follow-up flags have something to show.
+"""The demo county's door-to-door screening (敲门行动): a county-wide campaign that started a month
+ago, with visits recorded through the screening service as the workers would have recorded
+them, so that coverage, revisits (待回访), follow-up flags and the daily reports' screening
+figures (当日新增 and 累计 over the month) have something to show.
 
 Most of the demo grid worker's village is visited, their own grid only partly (work left for
 today); a few other villages of the town and the demo village worker's village are partly
+visited; some villages in every town were taken up on later days of the campaign and are partly
 visited; the rest of the county is not yet reached. A handful of members of the grid worker's
 village answer that they came back from Wuhan or have a fever, which flags them for follow-up.
 """
@@ -13,12 +15,13 @@ import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from fangkong.accounts.models import RoleAssignment
 from fangkong.orgs.models import Unit
 from fangkong.people.models import Household
-from fangkong.screening.models import Campaign, Outcome, Presence
+from fangkong.screening.models import Campaign, FollowUpFlag, Outcome, Presence, Visit
 from fangkong.screening.services.campaigns import check_campaign
 from fangkong.screening.services.visits import record_visit
 
@@ -26,7 +29,7 @@ CAMPAIGN_NAME = "返乡人员入户摸排（敲门行动）"
 # The more precise place first: an answer of 武汉 is then listed as 武汉, not as 武汉（属湖北）.
 PLACES_OF_CONCERN = "武汉、湖北"
 # The campaign started this many days before today; visits fall on those days, none today.
-DAYS_RUNNING = 4
+DAYS_RUNNING = 30
 WORK_HOURS = (8, 19)
 
 # Shares of households (completed, awaiting a revisit) in each visited part of the county.
@@ -35,6 +38,13 @@ OWN_VILLAGE = (0.85, 0.08)
 OTHER_VILLAGES = 3
 OTHER_VILLAGE_COMPLETED = (0.25, 0.6)
 OTHER_VILLAGE_REVISIT = 0.07
+# Villages elsewhere in the county taken up during the campaign (a share of those left), each
+# from a day of its own and partly visited by now.
+REACHED_SHARE = 0.15
+REACHED_COMPLETED = (0.1, 0.45)
+REACHED_REVISIT = 0.05
+# The last day a village can be taken up (days from the start), so that it has a few days of visits.
+LAST_START = DAYS_RUNNING - 6
 # Completed visits that needed a failed attempt first.
 REVISITED_SHARE = 0.15
 # Members met in the grid worker's village who answer that they came from Hubei / have a fever;
@@ -64,6 +74,7 @@ class Area:
     revisit: float
     visitor: object
     flags_members: bool = False
+    start: int = 0  # the day of the campaign (from 0) its visits begin
 
 
 @dataclass
@@ -98,6 +109,11 @@ def create_screening(county, rng, now=None):
             campaign=campaign, household=visit.household, user=visit.visitor, outcome=visit.outcome,
             answers=visit.answers, visited_at=visit.visited_at, note=visit.note,
         )
+    # A flag is found at its visit, days ago here; the flag's creation stamped it with the moment
+    # of the build, which would put every flag of the month on today's report.
+    FollowUpFlag.objects.filter(campaign=campaign).update(
+        created_at=Subquery(Visit.objects.filter(pk=OuterRef("visit_id")).values("visited_at")[:1])
+    )
     return campaign
 
 
@@ -136,6 +152,14 @@ def _areas(county, rng, statistician):
     for worker in workers:
         if worker.unit.type == "village":
             areas.append(Area(worker.unit, rng.uniform(*OTHER_VILLAGE_COMPLETED), OTHER_VILLAGE_REVISIT, worker.user))
+    taken = [area.unit.path for area in areas]
+    rest = [
+        village for village in Unit.objects.filter(path__startswith=county.path, type="village").order_by("path")
+        if not any(village.path.startswith(path) or path.startswith(village.path) for path in taken)
+    ]
+    for village in rng.sample(rest, round(len(rest) * REACHED_SHARE)):
+        areas.append(Area(village, rng.uniform(*REACHED_COMPLETED), REACHED_REVISIT, visitor(village),
+                          start=rng.randrange(LAST_START)))
     return areas
 
 
@@ -162,16 +186,23 @@ def _plan_area(area, households, starts_on, rng):
     revisit = min(max(1, round(count * area.revisit)), max(0, count - completed - 1))
     planned = []
     for household in households[:completed]:
-        day = rng.randrange(DAYS_RUNNING)
-        if day and rng.random() < REVISITED_SHARE:
-            planned.append(_failed(area, household, rng.randrange(day), starts_on, rng))
+        day = _day(area, rng)
+        if day > area.start and rng.random() < REVISITED_SHARE:
+            planned.append(_failed(area, household, rng.randrange(area.start, day), starts_on, rng))
         planned.append(PlannedVisit(
             household, area.visitor, Outcome.COMPLETED, _moment(starts_on, day, rng),
             answers=_answers(household, rng),
         ))
     for household in households[completed:completed + revisit]:
-        planned.append(_failed(area, household, rng.randrange(DAYS_RUNNING), starts_on, rng))
+        planned.append(_failed(area, household, _day(area, rng), starts_on, rng))
     return planned
+
+
+def _day(area, rng):
+    """A day of the campaign for a visit in `area`: most in the first days after the area was
+    taken up, fewer later, as the households left are the hard ones to find at home."""
+    span = DAYS_RUNNING - area.start
+    return area.start + min(span - 1, int(rng.triangular(0, span, span * 0.15)))
 
 
 def _failed(area, household, day, starts_on, rng):

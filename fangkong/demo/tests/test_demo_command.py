@@ -12,7 +12,15 @@ from fangkong.demo.services import COUNTY_CODE, DEMO_PASSWORD
 from fangkong.lib.idnumbers import birth_date_from_resident_id, sex_from_resident_id, validate_resident_id
 from fangkong.lib.pinyin import initials
 from fangkong.orgs.models import (
-    RESIDENCE_TYPES, TREE_OF_TYPE, Assignment, CommandBody, CommandPost, TaskGroup, Tree, Unit, UnitType,
+    RESIDENCE_TYPES,
+    TREE_OF_TYPE,
+    Assignment,
+    CommandBody,
+    CommandPost,
+    TaskGroup,
+    Tree,
+    Unit,
+    UnitType,
 )
 from fangkong.people.models import Affiliation, Household, Person
 from fangkong.people.services.rollup import persons_per_tree
