@@ -211,7 +211,8 @@ def dashboard_data(unit, user, now, days=14):
         **key_figures(unit, now),
         "trend": trend(unit, days, now),
         "cases": by_status_and_category(unit),
-        "anomalies": anomalies(unit, user, now),
+        # Names of people under follow-up only for roles that may read follow-up entries.
+        "anomalies": anomalies(unit, user, now) if user.has_perm("control.view_followupentry") else [],
         "children": children_figures(unit, now),
         "children_columns": [{"key": key, "label": label, "unit": measure} for key, label, measure in child_columns()],
     }
