@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "fangkong.control",
     "fangkong.sites",
     "fangkong.reports",
+    "fangkong.testing",
     "fangkong.api",
     "fangkong.web",
     "fangkong.demo",

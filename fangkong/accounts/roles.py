@@ -31,17 +31,26 @@ REPORTS_FILE = ["reports.add_filing", "reports.change_filing"]
 # 写汇报: write situation reports from the templates; upload new template versions.
 REPORTS_WRITE = ["reports.generate_bulletin", "reports.add_reporttemplate"]
 REPORT_FORMS = ["reports.add_reportform", "reports.change_reportform"]
+TESTING_READ = ["testing.view_testinground", "testing.view_samplingpoint", "testing.view_tube", "testing.view_sample",
+                "testing.view_labbatch", "testing.view_tuberesult", "testing.view_chase", "testing.view_retestorder"]
+# 采样: open tubes at a point and scan people into them.
+SAMPLING = ["testing.add_tube", "testing.change_tube", "testing.add_sample"]
+# 实验室: receive tubes and report results.
+LAB = ["testing.add_labbatch", "testing.add_tuberesult"]
+TESTING_ROUNDS = ["testing.add_testinground", "testing.change_testinground", "testing.add_samplingpoint",
+                  "testing.change_samplingpoint"]
 SITES = ["sites.add_room", "sites.change_room", "sites.add_stay", "sites.change_stay"]
 
 ROLES = [
     ("leader", "指挥长/领导", "查看辖区全部数据", READ + IDENTITY + EXPORT + CAMPAIGN + CONTROL_READ + REGIMENS + ALERTS
-     + ALERT_RULES + REPORTS_READ + REPORTS_WRITE),
+     + ALERT_RULES + REPORTS_READ + REPORTS_WRITE + TESTING_READ),
     ("statistician", "办公室统计员", "汇总、导入导出台账",
      READ + IDENTITY + EXPORT + EDIT_PEOPLE + CAMPAIGN + VISIT + UNITS + CONTROL_READ + LEADS + CONTROL + REGIMENS
-     + SITES + ALERTS + ALERT_RULES + REPORTS_READ + REPORTS_FILE + REPORTS_WRITE + REPORT_FORMS),
+     + SITES + ALERTS + ALERT_RULES + REPORTS_READ + REPORTS_FILE + REPORTS_WRITE + REPORT_FORMS
+     + TESTING_READ + TESTING_ROUNDS),
     ("grid_worker", "网格员", "入户摸排、维护本网格人员、重点人员管控",
      READ + IDENTITY + EDIT_PEOPLE + VISIT + CONTROL_READ + LEADS + CONTROL + ALERTS + REPORTS_READ
-     + REPORTS_FILE),
+     + REPORTS_FILE + TESTING_READ),
     ("school_officer", "学校防控专员", "学校师生健康管理",
      READ + IDENTITY + EDIT_PEOPLE + CONTROL_READ + FOLLOW_UP + ALERTS + REPORTS_READ + REPORTS_FILE),
     ("company_officer", "企业防控专员", "企业员工健康管理",
@@ -49,9 +58,9 @@ ROLES = [
     ("checkpoint_staff", "卡口值守人员", "卡口查验登记", READ + ["leads.add_lead"]),
     ("isolation_staff", "隔离点工作人员", "隔离点人员管理", READ + IDENTITY + CONTROL_READ + FOLLOW_UP + SITES
      + ALERTS),
-    ("testing_staff", "核酸检测人员", "采样检测", READ),
-    ("inspector", "督查人员", "督导检查", READ + CONTROL_READ + REPORTS_READ),
-    ("readonly", "只读", "只能查看（证件号、手机号脱敏）", READ + CONTROL_READ + REPORTS_READ),
+    ("testing_staff", "核酸检测人员", "采样检测", READ + IDENTITY + TESTING_READ + SAMPLING + LAB + ["alerts.view_alert"]),
+    ("inspector", "督查人员", "督导检查", READ + CONTROL_READ + REPORTS_READ + TESTING_READ),
+    ("readonly", "只读", "只能查看（证件号、手机号脱敏）", READ + CONTROL_READ + REPORTS_READ + TESTING_READ),
 ]
 
 

@@ -33,6 +33,9 @@ class AlertKind(models.TextChoices):
     SUSPICIOUS_ENTRIES = "suspicious_entries", _("监测记录疑似代填")
     TRANSFER_PENDING = "transfer_pending", _("协查移交待接收")
     REPORT_MISSING = "report_missing", _("日报未报")
+    POSITIVE_TUBE = "positive_tube", _("核酸混管阳性或异常")
+    RESULT_CONFLICT = "result_conflict", _("检测结果冲突")
+    CHASE_OVERDUE = "chase_overdue", _("阳性管人员追踪超时")
     OTHER = "other", _("其他")
 
 

@@ -1,0 +1,8 @@
+"""The testing API; one module per part registers its routes here."""
+
+from . import api_chasing, api_lab, api_sampling
+
+
+def register(router):
+    for module in (api_sampling, api_lab, api_chasing):
+        module.register(router)

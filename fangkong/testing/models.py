@@ -1,0 +1,259 @@
+"""Nucleic-acid testing at scale (全员核酸): rounds, sampling points, pooled tubes and the samples
+scanned into them, lab batches and results.
+
+A person's sample goes into a tube (混管) opened at a sampling point; a tube holds up to its
+round's pool size (1:10 by default, 1:5 in medium-risk areas, 1:1 for key persons under control).
+The lab receives tubes in batches and reports one result per tube. A second, different result for
+a tube never overwrites the first: every result is kept (`TubeResult`), the tube keeps the first
+and is flagged as conflicting, and an alert is raised.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from fangkong.orgs.jurisdiction import JurisdictionQuerySet
+from fangkong.orgs.models import Unit
+
+
+class Target(models.TextChoices):
+    ALL_RESIDENTS = "all_residents", _("全员")
+    KEY_GROUPS = "key_groups", _("重点人群")
+
+
+class TestingRound(models.Model):
+    """一轮核酸检测: its scope (units), dates, target population and pool sizes (rules as data:
+    {"default": 10, "medium_risk": 5, "controlled": 1})."""
+
+    name = models.CharField(_("名称"), max_length=100)
+    owner_unit = models.ForeignKey(Unit, verbose_name=_("组织单位"), on_delete=models.PROTECT, related_name="+")
+    unit_path = models.CharField(max_length=255, db_index=True, editable=False)
+    scope = models.ManyToManyField(Unit, verbose_name=_("检测范围"), related_name="testing_rounds")
+    starts_on = models.DateField(_("开始日期"))
+    ends_on = models.DateField(_("结束日期"))
+    target = models.CharField(_("检测对象"), max_length=16, choices=Target.choices, default=Target.ALL_RESIDENTS)
+    pool_sizes = models.JSONField(_("混采比例"), default=dict, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    objects = JurisdictionQuerySet.as_manager()
+    jurisdiction_path_field = "unit_path"
+
+    class Meta:
+        verbose_name = _("核酸检测轮次")
+        verbose_name_plural = _("核酸检测轮次")
+        ordering = ["-starts_on", "-id"]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.unit_path = self.owner_unit.path
+        super().save(*args, **kwargs)
+
+    def pool_size(self, kind="default"):
+        sizes = {"default": 10, "medium_risk": 5, "controlled": 1, **(self.pool_sizes or {})}
+        return int(sizes.get(kind) or sizes["default"])
+
+
+class SamplingPoint(models.Model):
+    """A sampling point of a round (采样点): a unit of the site tree, its hours and staff."""
+
+    round = models.ForeignKey(TestingRound, verbose_name=_("轮次"), on_delete=models.CASCADE, related_name="points")
+    unit = models.ForeignKey(Unit, verbose_name=_("采样点"), on_delete=models.PROTECT, related_name="+")
+    unit_path = models.CharField(max_length=255, db_index=True, editable=False)
+    opens_at = models.TimeField(_("开始时间"), null=True, blank=True)
+    closes_at = models.TimeField(_("结束时间"), null=True, blank=True)
+    staff = models.CharField(_("采样人员"), max_length=200, blank=True)
+
+    objects = JurisdictionQuerySet.as_manager()
+    jurisdiction_path_field = "unit_path"
+
+    class Meta:
+        verbose_name = _("采样点")
+        verbose_name_plural = _("采样点")
+        constraints = [models.UniqueConstraint(fields=["round", "unit"], name="samplingpoint_round_unit")]
+
+    def __str__(self):
+        return self.unit.name
+
+    def save(self, *args, **kwargs):
+        self.unit_path = self.unit.path
+        super().save(*args, **kwargs)
+
+
+class TubeStatus(models.TextChoices):
+    OPEN = "open", _("采样中")
+    CLOSED = "closed", _("已封管")
+    RECEIVED = "received", _("已接收")
+    RESULTED = "resulted", _("已出结果")
+
+
+class Result(models.TextChoices):
+    NEGATIVE = "negative", _("阴性")
+    POSITIVE = "positive", _("阳性")
+    ABNORMAL = "abnormal", _("异常（可疑）")
+    INVALID = "invalid", _("无效")
+
+
+class LabBatch(models.Model):
+    """Tubes received by a lab together (送检批次)."""
+
+    lab = models.ForeignKey(Unit, verbose_name=_("检测机构"), on_delete=models.PROTECT, related_name="+")
+    unit_path = models.CharField(max_length=255, db_index=True, editable=False)
+    received_at = models.DateTimeField(_("接收时间"))
+    received_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    tubes = models.PositiveIntegerField(_("管数"), default=0)
+
+    objects = JurisdictionQuerySet.as_manager()
+    jurisdiction_path_field = "unit_path"
+
+    class Meta:
+        verbose_name = _("送检批次")
+        verbose_name_plural = _("送检批次")
+        ordering = ["-received_at"]
+
+    def save(self, *args, **kwargs):
+        self.unit_path = self.lab.path
+        super().save(*args, **kwargs)
+
+
+class Tube(models.Model):
+    barcode = models.CharField(_("试管条码"), max_length=40, unique=True)
+    round = models.ForeignKey(TestingRound, verbose_name=_("轮次"), on_delete=models.PROTECT, related_name="tubes")
+    point = models.ForeignKey(SamplingPoint, verbose_name=_("采样点"), on_delete=models.PROTECT, related_name="tubes")
+    unit_path = models.CharField(max_length=255, db_index=True, editable=False)  # the point's
+    capacity = models.PositiveSmallIntegerField(_("混采人数上限"), default=10)
+    size = models.PositiveSmallIntegerField(_("已采人数"), default=0)
+    status = models.CharField(_("状态"), max_length=10, choices=TubeStatus.choices, default=TubeStatus.OPEN,
+                              db_index=True)
+    opened_at = models.DateTimeField(_("开管时间"))
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+    closed_at = models.DateTimeField(_("封管时间"), null=True, blank=True)
+    batch = models.ForeignKey(LabBatch, verbose_name=_("送检批次"), null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="tube_set")
+    received_at = models.DateTimeField(_("接收时间"), null=True, blank=True)
+    # The first result reported; later different results are kept as TubeResult rows and flagged.
+    result = models.CharField(_("检测结果"), max_length=10, choices=Result.choices, blank=True, db_index=True)
+    result_at = models.DateTimeField(_("结果时间"), null=True, blank=True)
+    conflict = models.BooleanField(_("结果冲突"), default=False)
+
+    objects = JurisdictionQuerySet.as_manager()
+    jurisdiction_path_field = "unit_path"
+
+    class Meta:
+        verbose_name = _("采样管")
+        verbose_name_plural = _("采样管")
+        ordering = ["-opened_at", "-id"]
+
+    def __str__(self):
+        return self.barcode
+
+
+class Sample(models.Model):
+    """One person's sample in one tube (a scan at the point)."""
+
+    tube = models.ForeignKey(Tube, verbose_name=_("采样管"), on_delete=models.CASCADE, related_name="samples")
+    round = models.ForeignKey(TestingRound, verbose_name=_("轮次"), on_delete=models.CASCADE, related_name="+")
+    person = models.ForeignKey("people.Person", verbose_name=_("受检人"), on_delete=models.PROTECT,
+                               related_name="samples")
+    unit_path = models.CharField(max_length=255, db_index=True, editable=False)  # the person's
+    scanned_at = models.DateTimeField(_("采样时间"))
+    scanned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    objects = JurisdictionQuerySet.as_manager()
+    jurisdiction_path_field = "unit_path"
+
+    class Meta:
+        verbose_name = _("采样记录")
+        verbose_name_plural = _("采样记录")
+        constraints = [models.UniqueConstraint(fields=["tube", "person"], name="sample_tube_person")]
+        indexes = [models.Index(fields=["person", "scanned_at"], name="sample_person_time"),
+                   models.Index(fields=["round", "person"], name="sample_round_person")]
+
+
+class TubeResult(models.Model):
+    """Every result reported for a tube, kept as reported (a second, different one is a conflict)."""
+
+    tube = models.ForeignKey(Tube, verbose_name=_("采样管"), on_delete=models.CASCADE, related_name="results")
+    result = models.CharField(_("检测结果"), max_length=10, choices=Result.choices)
+    ct_values = models.JSONField(_("Ct值"), default=dict, blank=True)
+    tested_at = models.DateTimeField(_("检测时间"))
+    reported_at = models.DateTimeField(_("上报时间"))
+    source = models.CharField(_("来源"), max_length=20, blank=True)  # import file name, or "api"
+    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    conflicting = models.BooleanField(_("与首次结果不一致"), default=False)
+
+    class Meta:
+        verbose_name = _("检测结果")
+        verbose_name_plural = _("检测结果")
+        ordering = ["tube", "reported_at", "id"]
+
+
+class Chase(models.Model):
+    """Chasing a positive or abnormal tube (即采即走即追): every member located within the deadline
+    (default 2 hours from the result)."""
+
+    tube = models.OneToOneField(Tube, verbose_name=_("采样管"), on_delete=models.CASCADE, related_name="chase")
+    unit_path = models.CharField(max_length=255, db_index=True, editable=False)  # the point's
+    result = models.CharField(_("检测结果"), max_length=10, choices=Result.choices)
+    started_at = models.DateTimeField(_("开始追踪时间"))
+    due_at = models.DateTimeField(_("追踪时限"))
+    completed_at = models.DateTimeField(_("全部找到时间"), null=True, blank=True)
+
+    objects = JurisdictionQuerySet.as_manager()
+    jurisdiction_path_field = "unit_path"
+
+    class Meta:
+        verbose_name = _("阳性管追踪")
+        verbose_name_plural = _("阳性管追踪")
+        ordering = ["-started_at"]
+
+
+class ChaseMember(models.Model):
+    """A member of a chased tube: the lead raised in their unit, the single-tube retest ordered,
+    and when they were located (lead verified or control case opened)."""
+
+    chase = models.ForeignKey(Chase, on_delete=models.CASCADE, related_name="members")
+    person = models.ForeignKey("people.Person", verbose_name=_("人员"), on_delete=models.PROTECT, related_name="+")
+    unit_path = models.CharField(max_length=255, db_index=True, editable=False)  # the person's
+    lead = models.ForeignKey("leads.Lead", verbose_name=_("线索"), null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    located_at = models.DateTimeField(_("找到时间"), null=True, blank=True)
+
+    objects = JurisdictionQuerySet.as_manager()
+    jurisdiction_path_field = "unit_path"
+
+    class Meta:
+        verbose_name = _("追踪对象")
+        verbose_name_plural = _("追踪对象")
+        constraints = [models.UniqueConstraint(fields=["chase", "person"], name="chasemember_chase_person")]
+
+
+class RetestOrder(models.Model):
+    """A single-tube retest (单采单检) ordered for a person, done when they are sampled again in a
+    tube of capacity 1."""
+
+    person = models.ForeignKey("people.Person", verbose_name=_("人员"), on_delete=models.PROTECT, related_name="+")
+    unit_path = models.CharField(max_length=255, db_index=True, editable=False)
+    reason_tube = models.ForeignKey(Tube, verbose_name=_("原混管"), null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="retest_orders")
+    ordered_at = models.DateTimeField(_("下达时间"))
+    sample = models.ForeignKey(Sample, verbose_name=_("复检采样"), null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+")
+    done_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    objects = JurisdictionQuerySet.as_manager()
+    jurisdiction_path_field = "unit_path"
+
+    class Meta:
+        verbose_name = _("单管复检")
+        verbose_name_plural = _("单管复检")
+        ordering = ["-ordered_at"]
