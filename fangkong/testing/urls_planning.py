@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns = []
+from . import views_planning
+
+urlpatterns = [
+    path("", views_planning.planning, name="planning"),
+]
