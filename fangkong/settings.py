@@ -197,6 +197,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "MeasureEnum": "fangkong.control.models.Measure",
         "ControlCategoryEnum": "fangkong.control.models.Category",
+        "TubeResultEnum": "fangkong.testing.models.Result",
+        "CaseTestResultEnum": "fangkong.control.models.TestResult",
     },
 }
 

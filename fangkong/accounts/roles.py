@@ -37,6 +37,8 @@ TESTING_READ = ["testing.view_testinground", "testing.view_samplingpoint", "test
 SAMPLING = ["testing.add_tube", "testing.change_tube", "testing.add_sample"]
 # 实验室: receive tubes and report results.
 LAB = ["testing.add_labbatch", "testing.add_tuberesult"]
+# 查验核酸证明: checkpoints and school or company gates ask whether a person holds a negative result.
+CERTIFICATE = ["testing.view_sample"]
 TESTING_ROUNDS = ["testing.add_testinground", "testing.change_testinground", "testing.add_samplingpoint",
                   "testing.change_samplingpoint"]
 SITES = ["sites.add_room", "sites.change_room", "sites.add_stay", "sites.change_stay"]
@@ -52,10 +54,12 @@ ROLES = [
      READ + IDENTITY + EDIT_PEOPLE + VISIT + CONTROL_READ + LEADS + CONTROL + ALERTS + REPORTS_READ
      + REPORTS_FILE + TESTING_READ),
     ("school_officer", "学校防控专员", "学校师生健康管理",
-     READ + IDENTITY + EDIT_PEOPLE + CONTROL_READ + FOLLOW_UP + ALERTS + REPORTS_READ + REPORTS_FILE),
+     READ + IDENTITY + EDIT_PEOPLE + CONTROL_READ + FOLLOW_UP + ALERTS + REPORTS_READ + REPORTS_FILE
+     + CERTIFICATE),
     ("company_officer", "企业防控专员", "企业员工健康管理",
-     READ + IDENTITY + EDIT_PEOPLE + CONTROL_READ + FOLLOW_UP + ALERTS + REPORTS_READ + REPORTS_FILE),
-    ("checkpoint_staff", "卡口值守人员", "卡口查验登记", READ + ["leads.add_lead"]),
+     READ + IDENTITY + EDIT_PEOPLE + CONTROL_READ + FOLLOW_UP + ALERTS + REPORTS_READ + REPORTS_FILE
+     + CERTIFICATE),
+    ("checkpoint_staff", "卡口值守人员", "卡口查验登记", READ + ["leads.add_lead"] + CERTIFICATE),
     ("isolation_staff", "隔离点工作人员", "隔离点人员管理", READ + IDENTITY + CONTROL_READ + FOLLOW_UP + SITES
      + ALERTS),
     ("testing_staff", "核酸检测人员", "采样检测", READ + IDENTITY + TESTING_READ + SAMPLING + LAB + ["alerts.view_alert"]),

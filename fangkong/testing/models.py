@@ -154,6 +154,10 @@ class Tube(models.Model):
     def __str__(self):
         return self.barcode
 
+    def save(self, *args, **kwargs):
+        self.unit_path = self.point.unit_path
+        super().save(*args, **kwargs)
+
 
 class Sample(models.Model):
     """One person's sample in one tube (a scan at the point)."""
@@ -176,6 +180,10 @@ class Sample(models.Model):
         constraints = [models.UniqueConstraint(fields=["tube", "person"], name="sample_tube_person")]
         indexes = [models.Index(fields=["person", "scanned_at"], name="sample_person_time"),
                    models.Index(fields=["round", "person"], name="sample_round_person")]
+
+    def save(self, *args, **kwargs):
+        self.unit_path = self.person.unit_path
+        super().save(*args, **kwargs)
 
 
 class TubeResult(models.Model):
