@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns = []
+from . import views_lab as views
+
+urlpatterns = [
+    path("", views.results_upload, name="lab_upload"),
+    path("conflicts/", views.conflicts, name="lab_conflicts"),
+]
