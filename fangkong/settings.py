@@ -211,6 +211,7 @@ FANGKONG_WORKER_PASSES = [
     "fangkong.sites.services.check_capacity",
     "fangkong.reports.services.deadlines.check_report_deadlines",
     "fangkong.reports.services.snapshots.snapshot_pass",
+    "fangkong.testing.services.chasing.refresh_located",
     "fangkong.alerts.services.escalate_due",
 ]
 

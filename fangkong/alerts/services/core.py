@@ -1,3 +1,4 @@
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.contenttypes.models import ContentType
@@ -35,6 +36,10 @@ DEFAULTS = {
     AlertKind.SITE_BELOW_RESERVE: dict(ack_minutes=1440, max_level=1, severity=Severity.WARNING,
                                        params={"rooms_per_10k": "20"}),
     AlertKind.REPORT_MISSING: dict(ack_minutes=60, max_level=1, severity=Severity.WARNING, params={}),
+    AlertKind.POSITIVE_TUBE: dict(ack_minutes=15, max_level=2, severity=Severity.URGENT, params={}),
+    AlertKind.RESULT_CONFLICT: dict(ack_minutes=30, max_level=1, severity=Severity.URGENT, params={}),
+    # The members of a positive tube are to be found within `minutes` of the result (即采即走即追).
+    AlertKind.CHASE_OVERDUE: dict(ack_minutes=15, max_level=2, severity=Severity.URGENT, params={"minutes": "120"}),
 }
 FALLBACK = dict(ack_minutes=60, max_level=1, severity=Severity.WARNING, params={})
 
@@ -334,3 +339,74 @@ def _deliver_escalated(claimed, now):
         users = User.objects.in_bulk([user_id for _pk, user_id in sends])
         for pk, user_id in sends:
             deliver(alerts[pk], [users[user_id]], now, only=extra)
+
+
+# ---------------------------------------------------------------------------------------------
+# Many alerts at once
+
+
+@dataclass
+class PendingAlert:
+    """One alert for `raise_alerts`: raised at `unit`, about `subject`."""
+
+    unit: Unit
+    key: str
+    title: str
+    detail: str
+    subject: object
+
+
+def raise_alerts(kind, pending, now):
+    """Raise many alerts of `kind` at once, as `alerts.services.raise_alert` raises one: the rule
+    in force at each unit (skipped when switched off), the responsible unit, one open alert per
+    key, the trail's first step and the deliveries to the users of the unit it sits at. A few
+    queries for any number of alerts (one raise_alert per unit would be a dozen each). For passes
+    that raise many alerts at once (a thousand positive tubes)."""
+    today = timezone.localdate(now)
+    rules = rules_for_origins({(kind, p.unit.path) for p in pending}, today)
+    pending = [p for p in pending if rules[(kind, p.unit.path)].enabled]
+    taken = set(Alert.objects.filter(kind=kind, key__in=[p.key[:120] for p in pending], resolved_at__isnull=True)
+                .values_list("key", flat=True))
+    pending = [p for p in pending if p.key[:120] not in taken]
+    if not pending:
+        return []
+    targets = responsible_units({p.unit.path for p in pending})
+    alerts = Alert.objects.bulk_create([
+        Alert(kind=kind, severity=rules[(kind, p.unit.path)].severity, origin_unit=p.unit, origin_path=p.unit.path,
+              unit_id=targets[p.unit.path], level=0, title=p.title[:200], detail=p.detail, key=p.key[:120],
+              subject_type=ContentType.objects.get_for_model(p.subject), subject_id=p.subject.pk, raised_at=now,
+              ack_due_at=now + timedelta(minutes=rules[(kind, p.unit.path)].ack_minutes))
+        for p in pending
+    ])
+    AlertStep.objects.bulk_create(AlertStep(alert=a, level=0, unit_id=a.unit_id, at=now) for a in alerts)
+    staff = {}
+    for unit_id, user in ((ra.unit_id, ra.user) for ra in RoleAssignment.objects.filter(
+            unit_id__in={a.unit_id for a in alerts}, user__is_active=True).select_related("user").order_by("pk")):
+        staff.setdefault(unit_id, {})[user.pk] = user
+    deliveries = []
+    for channel in channels():
+        for alert in alerts:
+            for user in staff.get(alert.unit_id, {}).values():
+                try:
+                    channel.send(alert, user)
+                    deliveries.append(Delivery(alert=alert, user=user, channel=channel.code, level=0, sent_at=now))
+                except Exception as exc:  # a gateway failure must not lose the in-app alert
+                    deliveries.append(Delivery(alert=alert, user=user, channel=channel.code, level=0, sent_at=now,
+                                               ok=False, error=str(exc)[:300]))
+    Delivery.objects.bulk_create(deliveries, batch_size=1000)
+    return alerts
+
+
+def responsible_units(paths):
+    """{unit path: id of the unit an alert raised there sits at}, as `raise_alert` places it: the
+    unit when someone holds a role there (or nobody above does), else the nearest staffed unit
+    above. Two queries for any number of units."""
+    wanted = {a for path in paths for a in ancestor_paths(path)}
+    staffed = dict(RoleAssignment.objects.filter(user__is_active=True, unit__path__in=wanted)
+                   .values_list("unit__path", "unit_id").distinct())
+    own = dict(Unit.objects.filter(path__in=paths).values_list("path", "pk"))
+    result = {}
+    for path in paths:
+        above = [a for a in ancestor_paths(path) if a in staffed]
+        result[path] = own[path] if (path in staffed or not above) else staffed[max(above, key=len)]
+    return result

@@ -6,7 +6,13 @@ import pytest
 
 from fangkong.alerts.models import Alert, AlertKind, AlertRule, AlertStep, Delivery
 from fangkong.alerts.services import (
-    acknowledge, escalate_due, raise_alert, resolve, resolve_alerts, responsible_users, rule_for,
+    acknowledge,
+    escalate_due,
+    raise_alert,
+    resolve,
+    resolve_alerts,
+    responsible_users,
+    rule_for,
 )
 
 from .conftest import NOW

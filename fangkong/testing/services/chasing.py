@@ -1,0 +1,437 @@
+"""Chasing a positive or abnormal tube (即采即走即追): every member found at once.
+
+`chase_tubes` turns newly positive or abnormal tubes into chases, each member with a lead in
+their unit (source 核酸检测), a single-tube retest order (单采单检) and alerts through the one
+alert mechanism: one POSITIVE_TUBE alert per sampling-point unit listing its tubes, and one
+per member unit (grid) listing its members, so each grid is told once whom to find.
+
+The deadline (default 120 minutes from the result, 2 hours) is data: the `minutes` parameter
+of the CHASE_OVERDUE alert rule in force at the point's unit.
+
+A member is located when their lead is verified (or disposed of with an outcome other than
+查无此人 / 转交外地), or when a control case is opened for them after the chase started; a
+member already under active control when the chase starts is located at its start (their
+whereabouts are known). `refresh_located` (a worker pass) records this, completes chases and
+raises CHASE_OVERDUE for chases past their deadline with members still missing.
+
+A positive single tube (单管阳性) names its person: the lead says so and the chase page prompts
+to confirm the case and register close contacts (确认病例并登记密接). No control case is opened
+by itself, because the control categories are for contacts and travellers, not for a positive
+person, and a case needs the category and anchor date that the investigation gives.
+
+Everything is set-based: a handful of queries for the whole list of tubes, whatever the number
+of tubes, members or units concerned (alerts are raised together by `raise_alerts`, which
+places and delivers them as `alerts.services.raise_alert` does).
+"""
+
+import datetime
+import json
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from django.db.models import CharField, Count, Exists, F, Max, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Cast, Coalesce, Concat
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fangkong.accounts.models import RoleAssignment
+from fangkong.alerts.models import Alert, AlertKind
+from fangkong.alerts.services import resolve_alerts
+from fangkong.alerts.services.core import PendingAlert, raise_alerts, rules_for_origins
+from fangkong.control.models import ACTIVE_STATUSES, ControlCase
+from fangkong.leads.models import Lead, LeadOutcome, LeadSource, LeadStatus
+from fangkong.leads.services.intake import lead_deadlines
+from fangkong.lib.dates import cn_datetime
+from fangkong.lib.db import rows_table
+from fangkong.lib.masking import mask_phone
+from fangkong.orgs.jurisdiction import ancestor_paths, jurisdiction_paths, path_filter
+from fangkong.orgs.models import Assignment, Unit
+from fangkong.people.models import Person
+from fangkong.testing.models import Chase, ChaseMember, Result, RetestOrder, Sample, Tube
+
+CHASED_RESULTS = (Result.POSITIVE, Result.ABNORMAL)
+DEFAULT_DEADLINE_MINUTES = 120
+# Disposals that do not mean the person was reached by us.
+NOT_LOCATED_OUTCOMES = (LeadOutcome.NOT_FOUND, LeadOutcome.HANDED_OVER)
+LIST_LIMIT = 30  # names listed in one alert's detail
+
+
+def overdue_key(chase_id):
+    return f"chase_overdue:{chase_id}"
+
+
+def is_single(tube):
+    """单管: a tube of capacity 1, or one that holds a single sample."""
+    return tube.capacity == 1 or tube.size == 1
+
+
+def deadline_minutes(rule):
+    try:
+        minutes = int(str((rule.params or {}).get("minutes", DEFAULT_DEADLINE_MINUTES)))
+    except ValueError:
+        return DEFAULT_DEADLINE_MINUTES
+    return minutes if minutes > 0 else DEFAULT_DEADLINE_MINUTES
+
+
+def visible_chases(user):
+    """Chases a user may see: the point lies in their jurisdiction, or a member lives in it
+    (the grids that must find the people see the chase too)."""
+    paths = jurisdiction_paths(user)
+    if paths is None:
+        return Chase.objects.all()
+    if not paths:
+        return Chase.objects.none()
+    members = ChaseMember.objects.filter(path_filter("unit_path", paths)).values("chase_id")
+    return Chase.objects.filter(path_filter("unit_path", paths) | Q(pk__in=members))
+
+
+# ---------------------------------------------------------------------------------------------
+# Starting chases
+
+
+def _lead_reason(tube, single):
+    values = {"barcode": tube.barcode, "point": tube.point.unit.name, "result": tube.get_result_display(),
+              "at": cn_datetime(tube.result_at, minutes=True)}
+    if single and tube.result == Result.POSITIVE:
+        return _("单管阳性（试管%(barcode)s，%(point)s，%(at)s出结果）：请立即找到本人、落实管控，"
+                 "确认病例并登记密切接触者。") % values
+    return _("混管%(result)s（试管%(barcode)s，%(point)s，%(at)s出结果）：请立即找到本人，"
+             "就地管控并安排单采单检。") % values
+
+
+def _fetch(sql, params):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _json_column(expression):
+    return f"CAST({expression} AS jsonb)" if connection.vendor == "postgresql" else expression
+
+
+def chase_tubes(tubes, now):
+    """Start chasing every tube of `tubes` (objects or ids) that is positive or abnormal and not
+    yet chased. Returns the chases made (a tube already chased is skipped).
+
+    The members, their leads (with their history rows) and retest orders are written with one
+    INSERT … SELECT each over a derived table of all members, so the cost does not grow with
+    the number of statements: a thousand positive tubes of ten are a handful of queries."""
+    ids = [getattr(tube, "pk", tube) for tube in tubes]
+    if not ids:
+        return []
+    with transaction.atomic():
+        # Lock the tubes so that two callers cannot both start a chase for one of them.
+        fresh = list(
+            Tube.objects.select_for_update(of=("self",)).filter(pk__in=ids, result__in=CHASED_RESULTS)
+            .filter(~Exists(Chase.objects.filter(tube=OuterRef("pk")))).select_related("point__unit")
+            .order_by("pk")
+        )
+        if not fresh:
+            return []
+        samples = list(
+            Sample.objects.filter(tube__in=[t.pk for t in fresh]).order_by("tube_id", "pk").values_list(
+                "tube_id", "person_id", "person__unit_id", "person__unit_path", "person__name", "person__id_type",
+                "person__id_number", "person__phone", "person__address")
+        )
+        counts = {}
+        for row in samples:
+            counts[row[0]] = counts.get(row[0], 0) + 1
+
+        rules = rules_for_origins({(AlertKind.CHASE_OVERDUE, t.point.unit_path) for t in fresh},
+                                  timezone.localdate(now))
+        chases = Chase.objects.bulk_create([
+            Chase(tube=t, unit_path=t.point.unit_path, result=t.result, started_at=now,
+                  due_at=(t.result_at or now) + datetime.timedelta(
+                      minutes=deadline_minutes(rules[(AlertKind.CHASE_OVERDUE, t.point.unit_path)])))
+            for t in fresh
+        ])
+        if samples:
+            _members_leads_retests(fresh, chases, samples, counts, now)
+        _locate_under_control(chases, now)
+        _alert(chases, fresh, samples, now)
+    return chases
+
+
+def _members_leads_retests(tubes, chases, samples, counts, now):
+    chase_of = {chase.tube_id: chase.pk for chase in chases}
+    tube_of = {t.pk: t for t in tubes}
+    at = connection.ops.adapt_datetimefield_value
+
+    due = lead_deadlines({row[3] for row in samples}, now, LeadSource.TESTING)
+    reasons = {t.pk: _lead_reason(t, is_single(t) or counts.get(t.pk) == 1) for t in tubes}
+    payloads = {t.pk: json.dumps({"tube": t.barcode, "result": t.result, "_routed": "person",
+                                  "_received_by": t.point.unit.code}, ensure_ascii=False) for t in tubes}
+    lead_table, lead_params = rows_table(
+        [("unit", "bigint"), ("path", "text"), ("person", "bigint"), ("name", "text"), ("id_type", "text"),
+         ("id_number", "text"), ("phone", "text"), ("address", "text"), ("reason", "text"), ("reported_by", "text"),
+         ("payload", "text"), ("verify_due", "timestamptz"), ("dispose_due", "timestamptz")],
+        [(unit_id, path, person_id, name, id_type, id_number, phone, address, reasons[tube_id],
+          tube_of[tube_id].point.unit.name[:100], payloads[tube_id], *due[path])
+         for tube_id, person_id, unit_id, path, name, id_type, id_number, phone, address in samples],
+    )
+    created = _fetch(
+        f"INSERT INTO {Lead._meta.db_table} (source, unit_id, unit_path, person_id, name, id_type, id_number, phone, "
+        f"address, origin, origin_division_code, route, category, health, reason, reported_by, payload, status, "
+        f"received_at, verify_due_at, dispose_due_at, outcome, outcome_note, handed_to) "
+        f"SELECT %s, v.unit, v.path, v.person, v.name, v.id_type, v.id_number, v.phone, v.address, '', '', '', '', "
+        f"{_json_column('%s')}, v.reason, v.reported_by, {_json_column('v.payload')}, %s, %s, v.verify_due, "
+        f"v.dispose_due, '', '', '' FROM {lead_table} v RETURNING id, person_id, CAST(payload AS TEXT)",
+        [LeadSource.TESTING, "{}", LeadStatus.RECEIVED, at(now), *lead_params],
+    )
+    # A person may be in two tubes of one call (two rounds): the lead is told apart by its tube.
+    barcode_tube = {t.barcode: t.pk for t in tubes}
+    lead_of = {(barcode_tube[json.loads(payload)["tube"]], person_id): lead_id
+               for lead_id, person_id, payload in created}
+    _lead_history(list(lead_of.values()), now)
+
+    member_table, member_params = rows_table(
+        [("chase", "bigint"), ("person", "bigint"), ("path", "text"), ("lead", "bigint")],
+        [(chase_of[tube_id], person_id, path, lead_of[(tube_id, person_id)])
+         for tube_id, person_id, _u, path, *_rest in samples],
+    )
+    _fetch(
+        f"INSERT INTO {ChaseMember._meta.db_table} (chase_id, person_id, unit_path, lead_id) "
+        f"SELECT v.chase, v.person, v.path, v.lead FROM {member_table} v RETURNING id",
+        member_params,
+    )
+    retest_table, retest_params = rows_table(
+        [("person", "bigint"), ("path", "text"), ("tube", "bigint")],
+        [(person_id, path, tube_id) for tube_id, person_id, _u, path, *_rest in samples],
+    )
+    _fetch(
+        f"INSERT INTO {RetestOrder._meta.db_table} (person_id, unit_path, reason_tube_id, ordered_at) "
+        f"SELECT v.person, v.path, v.tube, %s FROM {retest_table} v RETURNING id",
+        [at(now), *retest_params],
+    )
+
+
+def _lead_history(lead_ids, now):
+    """The leads' first history rows (created), as saving them one by one would record them."""
+    history = Lead.history.model
+    columns = [f.column for f in history._meta.concrete_fields if not f.name.startswith("history_")]
+    names = ", ".join(columns)
+    picked = ", ".join(f"l.{column}" for column in columns)
+    ids_table, ids_params = rows_table([("id", "bigint")], [(pk,) for pk in lead_ids])
+    _fetch(
+        f"INSERT INTO {history._meta.db_table} ({names}, history_date, history_change_reason, history_type) "
+        f"SELECT {picked}, %s, %s, '+' FROM {Lead._meta.db_table} l JOIN {ids_table} v ON v.id = l.id "
+        f"RETURNING history_id",
+        [connection.ops.adapt_datetimefield_value(now), _("阳性管追踪"), *ids_params],
+    )
+
+
+def _locate_under_control(chases, now):
+    """Members already under active control are located at the start of the chase."""
+    ChaseMember.objects.filter(
+        chase__in=chases, located_at__isnull=True,
+        person__in=ControlCase.objects.filter(status__in=ACTIVE_STATUSES, opened_at__lte=now).values("person_id"),
+    ).update(located_at=now)
+
+
+def _listing(lines):
+    shown = lines[:LIST_LIMIT]
+    text = "；".join(shown)
+    if len(lines) > len(shown):
+        text += _("……等%(n)s项") % {"n": len(lines)}
+    return text
+
+
+def _alert(chases, tubes, samples, now):
+    """One POSITIVE_TUBE alert per point unit (its tubes) and one per member unit (its members)."""
+    chase_of = {chase.tube_id: chase for chase in chases}
+    tube_of = {t.pk: t for t in tubes}
+    at_point, at_home = {}, {}
+    for t in tubes:
+        at_point.setdefault(t.point.unit_id, []).append(t)
+    for tube_id, _person_id, unit_id, _path, name, *_rest in samples:
+        at_home.setdefault(unit_id, []).append((tube_of[tube_id], name))
+    units = Unit.objects.in_bulk(set(at_point) | set(at_home))
+    first = min(chase.pk for chase in chases)
+    alerts = []
+    for unit_id, group in at_point.items():
+        members = sum(t.size for t in group)
+        alerts.append(PendingAlert(
+            unit=units[unit_id], key=f"positive_tube:point:{unit_id}:{first}",
+            title=_("%(point)s 核酸混管阳性或异常%(n)s管，涉及%(m)s人") % {
+                "point": units[unit_id].name, "n": len(group), "m": members},
+            detail=_listing([
+                _("试管%(barcode)s：%(result)s，%(at)s出结果，须于%(due)s前找到全部%(size)s人") % {
+                    "barcode": t.barcode, "result": t.get_result_display(),
+                    "at": cn_datetime(t.result_at, minutes=True),
+                    "due": cn_datetime(chase_of[t.pk].due_at, minutes=True), "size": t.size}
+                for t in group]),
+            subject=chase_of[group[0].pk],
+        ))
+    for unit_id, group in at_home.items():
+        alerts.append(PendingAlert(
+            unit=units[unit_id], key=f"positive_tube:unit:{unit_id}:{first}",
+            title=_("%(unit)s 有%(n)s人所在核酸混管阳性或异常，请立即找到") % {
+                "unit": units[unit_id].name, "n": len(group)},
+            detail=_listing([
+                _("%(name)s（试管%(barcode)s，%(due)s前）") % {
+                    "name": name, "barcode": t.barcode, "due": cn_datetime(chase_of[t.pk].due_at, minutes=True)}
+                for t, name in group]),
+            subject=chase_of[group[0][0].pk],
+        ))
+    raise_alerts(AlertKind.POSITIVE_TUBE, alerts, now)
+
+
+# ---------------------------------------------------------------------------------------------
+# The worker's pass
+
+
+def located_moments(members):
+    """{member id: when located} for members of `members` (a queryset) found by now, from their
+    lead (verified, or disposed of with a located outcome) or a case opened since the chase
+    began; the earliest counts."""
+    rows = members.filter(located_at__isnull=True).values_list(
+        "pk", "person_id", "chase__started_at", "lead__status", "lead__verified_at", "lead__disposed_at",
+        "lead__outcome",
+    )
+    found, persons = {}, {}
+    for pk, person_id, started_at, status, verified_at, disposed_at, outcome in rows:
+        persons.setdefault(person_id, []).append((pk, started_at))
+        if verified_at is not None:
+            found[pk] = verified_at
+        elif status == LeadStatus.DISPOSED and outcome not in NOT_LOCATED_OUTCOMES:
+            found[pk] = disposed_at
+    if persons:
+        cases = ControlCase.objects.filter(person__in=list(persons)).values_list("person_id", "opened_at")
+        for person_id, opened_at in cases:
+            for pk, started_at in persons[person_id]:
+                if opened_at >= started_at and (pk not in found or opened_at < found[pk]):
+                    found[pk] = opened_at
+    return found
+
+
+def refresh_located(now):
+    """Worker pass: record members located since the last pass, complete the chases whose
+    members are all located (and settle their overdue alerts), and raise CHASE_OVERDUE for
+    chases past their deadline with members not located. Returns counts."""
+    open_members = ChaseMember.objects.filter(chase__completed_at__isnull=True)
+    found = located_moments(open_members)
+    if found:
+        rows = ChaseMember.objects.filter(pk__in=list(found), located_at__isnull=True).only("pk")
+        updates = []
+        for member in rows:
+            member.located_at = found[member.pk]
+            updates.append(member)
+        ChaseMember.objects.bulk_update(updates, ["located_at"], batch_size=1000)
+
+    missing = ChaseMember.objects.filter(chase=OuterRef("pk"), located_at__isnull=True)
+    done = list(Chase.objects.filter(completed_at__isnull=True).filter(~Exists(missing)).values_list("pk", flat=True))
+    last = ChaseMember.objects.filter(chase=OuterRef("pk")).values("chase").annotate(last=Max("located_at"))
+    Chase.objects.filter(pk__in=done, completed_at__isnull=True).update(
+        completed_at=Coalesce(Subquery(last.values("last")), F("started_at")))
+    settled = set(
+        Alert.objects.filter(kind=AlertKind.CHASE_OVERDUE, resolved_at__isnull=True,
+                             key__in=[overdue_key(pk) for pk in done]).values_list("key", flat=True)
+    )
+    for key in settled:
+        resolve_alerts(AlertKind.CHASE_OVERDUE, key, now=now, note=_("已全部找到"))
+
+    open_alert = Alert.objects.filter(
+        kind=AlertKind.CHASE_OVERDUE, resolved_at__isnull=True,
+        key=Concat(Value("chase_overdue:"), Cast(OuterRef("pk"), CharField()), output_field=CharField()),
+    )
+    overdue = list(
+        Chase.objects.filter(completed_at__isnull=True, due_at__lte=now).filter(~Exists(open_alert))
+        .annotate(missing=Count("members", filter=Q(members__located_at__isnull=True)), total=Count("members"))
+        .filter(missing__gt=0).select_related("tube__point__unit")
+    )
+    raised = raise_alerts(AlertKind.CHASE_OVERDUE, [
+        PendingAlert(
+            unit=chase.tube.point.unit, key=overdue_key(chase.pk),
+            title=_("阳性管追踪超时：试管%(barcode)s 还有%(n)s人未找到") % {
+                "barcode": chase.tube.barcode, "n": chase.missing},
+            detail=_("共%(total)s人，时限%(due)s，已找到%(found)s人") % {
+                "total": chase.total, "due": cn_datetime(chase.due_at, minutes=True),
+                "found": chase.total - chase.missing},
+            subject=chase,
+        )
+        for chase in overdue
+    ], now)
+    return {"chase_members_located": len(found), "chases_completed": len(done), "chases_overdue": len(raised)}
+
+
+# ---------------------------------------------------------------------------------------------
+# The chase page
+
+
+@dataclass
+class MemberDetail:
+    member: ChaseMember
+    person: Person
+    id_number: str
+    phone: str
+    household: list = field(default_factory=list)  # [(name, relation)]
+    cadres: list = field(default_factory=list)  # [(unit name, name, title, phone)]
+    staff: list = field(default_factory=list)  # [(unit name, user name)]
+    retest: RetestOrder | None = None
+    case: ControlCase | None = None
+    minutes_to_locate: int | None = None
+    late: bool = False
+    prompt_case: bool = False
+
+
+def member_details(chase, user):
+    """The members of a chase for the page: identity as the user's role may see it, current
+    address, household members, grid, responsible cadres (包联 of the unit and the units above)
+    and staff (role holders of the nearest staffed unit), lead and retest status, and the
+    minutes from the result to being located against the deadline."""
+    members = list(
+        chase.members.select_related("person__unit", "lead").order_by("located_at", "person__name", "pk")
+    )
+    people = [m.person for m in members]
+    sees = user.sees_identity()
+
+    households = {}
+    for name, household_id, relation, pk in (
+        Person.objects.filter(household__in={p.household_id for p in people if p.household_id})
+        .order_by("household_id", "pk").values_list("name", "household_id", "relation_to_head", "pk")
+    ):
+        households.setdefault(household_id, []).append((pk, name, relation))
+
+    above = {p.unit.path: ancestor_paths(p.unit.path) for p in people}
+    all_paths = {a for paths in above.values() for a in paths}
+    cadres = {}
+    for assignment in Assignment.objects.filter(unit__path__in=all_paths).select_related("unit").order_by(
+            "unit__path", "pk"):
+        cadres.setdefault(assignment.unit.path, []).append(
+            (assignment.unit.name, assignment.person_name, assignment.title,
+             assignment.phone if sees else mask_phone(assignment.phone)))
+    staff = {}
+    for path, unit_name, first, last, username in (
+        RoleAssignment.objects.filter(unit__path__in=all_paths, user__is_active=True).order_by("unit__path", "pk")
+        .values_list("unit__path", "unit__name", "user__first_name", "user__last_name", "user__username")
+    ):
+        staff.setdefault(path, []).append((unit_name, (last + first) or username))
+
+    retests = {r.person_id: r for r in RetestOrder.objects.filter(reason_tube=chase.tube_id,
+                                                                   person__in=people)}
+    cases = {}
+    for case in ControlCase.objects.filter(person__in=people, opened_at__gte=chase.started_at).order_by("opened_at"):
+        cases.setdefault(case.person_id, case)
+    single = is_single(chase.tube) or len(members) == 1
+
+    details = []
+    for member in members:
+        person = member.person
+        paths = above[person.unit.path]
+        staffed = [p for p in reversed(paths) if p in staff]
+        minutes = None
+        if member.located_at:
+            result_at = chase.tube.result_at or chase.started_at
+            minutes = int((member.located_at - result_at).total_seconds() // 60)
+        details.append(MemberDetail(
+            member=member, person=person, id_number=person.id_number_for(user), phone=person.phone_for(user),
+            household=[(name, relation) for pk, name, relation in households.get(person.household_id, [])
+                       if pk != person.pk],
+            cadres=[c for p in reversed(paths) for c in cadres.get(p, [])],
+            staff=staff[staffed[0]] if staffed else [],
+            retest=retests.get(person.pk), case=cases.get(person.pk), minutes_to_locate=minutes,
+            late=bool(member.located_at and member.located_at > chase.due_at),
+            prompt_case=single and chase.result == Result.POSITIVE and person.pk not in cases,
+        ))
+    return details
+
