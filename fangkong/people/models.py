@@ -90,7 +90,7 @@ class Person(models.Model):
     is_pregnant = models.BooleanField(_("孕产妇"), default=False)
     is_disabled = models.BooleanField(_("残疾人"), default=False)
     # Registered on the spot (e.g. scanned at a sampling point without a record): to be checked.
-    is_provisional = models.BooleanField(_("临时登记"), default=False)
+    is_provisional = models.BooleanField(_("临时登记"), default=False, db_default=False)
     needs_follow_up = models.BooleanField(
         _("需跟进排查"), default=False, db_index=True, help_text=_("入户摸排发现符合排查条件，待重点人员管控处理")
     )

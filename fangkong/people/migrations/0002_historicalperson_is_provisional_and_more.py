@@ -13,11 +13,11 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='historicalperson',
             name='is_provisional',
-            field=models.BooleanField(default=False, verbose_name='临时登记'),
+            field=models.BooleanField(db_default=False, default=False, verbose_name='临时登记'),
         ),
         migrations.AddField(
             model_name='person',
             name='is_provisional',
-            field=models.BooleanField(default=False, verbose_name='临时登记'),
+            field=models.BooleanField(db_default=False, default=False, verbose_name='临时登记'),
         ),
     ]
