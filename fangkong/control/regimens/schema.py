@@ -38,14 +38,13 @@ One rule::
     source: "001:237 …"                  # optional quote for this rule
 """
 
-import datetime
 import re
 
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from fangkong.control.models import Anchor, Category, Measure, TestWho
+from fangkong.lib.documents import Errors, as_date, unknown_keys
 
 RELEASE_CONDITIONS = {
     "all_tests_negative": gettext_lazy("全部核酸检测阴性"),
@@ -68,27 +67,8 @@ CODE_RE = re.compile(r"^[-a-zA-Z0-9_]+$")
 TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
-class _Errors:
-    def __init__(self):
-        self.messages = []
-
-    def add(self, place, message):
-        self.messages.append(f"{place}：{message}" if place else message)
-
-    def raise_if_any(self):
-        if self.messages:
-            raise ValidationError(self.messages)
-
-
 def _positive_int(value):
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
-
-
-def _unknown_keys(errors, place, value, allowed):
-    for key in value:
-        if key not in allowed:
-            here = f"{place}.{key}" if place else str(key)
-            errors.add(here, _("未知的字段（可用：%(keys)s）") % {"keys": "、".join(allowed)})
 
 
 def _check_who(errors, place, test):
@@ -101,7 +81,7 @@ def _check_phase_test(errors, place, test, days):
     if not isinstance(test, dict):
         errors.add(place, _("必须是一个映射，如 {day: 2}"))
         return
-    _unknown_keys(errors, place, test, PHASE_TEST_KEYS)
+    unknown_keys(errors, place, test, PHASE_TEST_KEYS)
     has_day, has_every = "day" in test, "every" in test
     if has_day == has_every:
         errors.add(place, _("必须且只能给出 day（第几天）或 every（每几天）之一"))
@@ -127,7 +107,7 @@ def _check_rule_test(errors, place, test):
     if not isinstance(test, dict):
         errors.add(place, _("必须是一个映射，如 {on_arrival: true} 或 {after_release: 7}"))
         return
-    _unknown_keys(errors, place, test, RULE_TEST_KEYS)
+    unknown_keys(errors, place, test, RULE_TEST_KEYS)
     has_arrival, has_release = "on_arrival" in test, "after_release" in test
     if has_arrival == has_release:
         errors.add(place, _("必须且只能给出 on_arrival（抵达时）或 after_release（解除后第几天）之一"))
@@ -142,7 +122,7 @@ def _check_phase(errors, place, phase):
     if not isinstance(phase, dict):
         errors.add(place, _("必须是一个映射，如 {measure: centralized_isolation, days: 14}"))
         return
-    _unknown_keys(errors, place, phase, PHASE_KEYS)
+    unknown_keys(errors, place, phase, PHASE_KEYS)
     if phase.get("measure") not in Measure.values:
         errors.add(f"{place}.measure", _("必须是以下之一：%(values)s") % {"values": "、".join(Measure.values)})
     days = phase.get("days")
@@ -187,7 +167,7 @@ def _check_team(errors, place, team):
     if not isinstance(team, dict):
         errors.add(place, _("必须是一个映射，如 {name: 五包一, roles: [镇干部, 村干部]}"))
         return
-    _unknown_keys(errors, place, team, TEAM_KEYS)
+    unknown_keys(errors, place, team, TEAM_KEYS)
     if "name" in team and not isinstance(team["name"], str):
         errors.add(f"{place}.name", _("必须是文字"))
     roles = team.get("roles", [])
@@ -202,7 +182,7 @@ def check_rule(rule, place, errors):
     if not isinstance(rule, dict):
         errors.add(place, _("必须是一个映射（anchor、phases 等）"))
         return
-    _unknown_keys(errors, place, rule, RULE_KEYS)
+    unknown_keys(errors, place, rule, RULE_KEYS)
     if rule.get("anchor") not in Anchor.values:
         errors.add(f"{place}.anchor", _("必须是以下之一：%(values)s") % {"values": "、".join(Anchor.values)})
     if "fill_and_top_up" in rule and not isinstance(rule["fill_and_top_up"], bool):
@@ -224,7 +204,7 @@ def check_rule(rule, place, errors):
         if not isinstance(follow_up, dict):
             errors.add(f"{place}.follow_up", _("必须是一个映射，如 {windows: [[\"08:00\", \"10:00\"]]}"))
         else:
-            _unknown_keys(errors, f"{place}.follow_up", follow_up, FOLLOW_UP_KEYS)
+            unknown_keys(errors, f"{place}.follow_up", follow_up, FOLLOW_UP_KEYS)
             if "windows" in follow_up:
                 _check_windows(errors, f"{place}.follow_up.windows", follow_up["windows"])
     if "release_conditions" in rule:
@@ -241,39 +221,21 @@ def check_rule(rule, place, errors):
 
 def validate_rule(rule, place="rule"):
     """Raise ValidationError listing every problem of one rule; return the rule."""
-    errors = _Errors()
+    errors = Errors()
     check_rule(rule, place, errors)
     errors.raise_if_any()
     return rule
-
-
-def _as_date(errors, place, value, required):
-    if value is None or value == "":
-        if required:
-            errors.add(place, _("必须填写日期（YYYY-MM-DD）"))
-        return None
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return datetime.date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    errors.add(place, _("日期格式应为 YYYY-MM-DD"))
-    return None
 
 
 def validate_document(doc):
     """Validate a whole regimen document and return it normalised: dates as `date`, text
     stripped, `rules` with the categories in their canonical order. Raises ValidationError
     with every problem found."""
-    errors = _Errors()
+    errors = Errors()
     if not isinstance(doc, dict):
         errors.add("", _("方案文件必须是一个映射（code、name、rules 等）"))
         errors.raise_if_any()
-    _unknown_keys(errors, "", doc, DOCUMENT_KEYS)
+    unknown_keys(errors, "", doc, DOCUMENT_KEYS)
     code = doc.get("code")
     if not isinstance(code, str) or not CODE_RE.match(code) or len(code) > 40:
         errors.add("code", _("必须是不超过40个字符的编码（字母、数字、-、_）"))
@@ -293,8 +255,8 @@ def validate_document(doc):
     unit = doc.get("unit")
     if unit is not None and not isinstance(unit, str | int):
         errors.add("unit", _("必须是单位编码"))
-    effective_from = _as_date(errors, "effective_from", doc.get("effective_from"), required=True)
-    effective_to = _as_date(errors, "effective_to", doc.get("effective_to"), required=False)
+    effective_from = as_date(errors, "effective_from", doc.get("effective_from"), required=True)
+    effective_to = as_date(errors, "effective_to", doc.get("effective_to"), required=False)
     if effective_from and effective_to and effective_to < effective_from:
         errors.add("effective_to", _("废止日期不能早于生效日期"))
     rules = doc.get("rules")

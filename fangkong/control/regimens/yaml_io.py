@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from fangkong.control.models import Category, RegimenVersion
+from fangkong.lib.documents import parse_yaml
 from fangkong.orgs.models import Unit
 
 from .schema import canonical_rule, validate_document
@@ -14,13 +15,7 @@ from .schema import canonical_rule, validate_document
 def load_regimen_yaml(text):
     """Parse and validate a regimen document; ValidationError (Chinese, with the line of a
     YAML syntax error or the place of each rule error) if it is not one."""
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = _("第%(line)d行第%(column)d列：") % {"line": mark.line + 1, "column": mark.column + 1} if mark else ""
-        problem = getattr(error, "problem", None) or str(error)
-        raise ValidationError(_("YAML 格式错误：%(where)s%(problem)s") % {"where": where, "problem": problem}) from None
+    doc = parse_yaml(text)
     return validate_document(doc)
 
 

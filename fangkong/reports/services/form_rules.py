@@ -2,7 +2,6 @@
 saves), and forms in and out as YAML. A form is never changed in place: importing a form under
 an existing code makes a new, higher version, so filings keep the version they were filed on."""
 
-import datetime
 import re
 
 import yaml
@@ -11,6 +10,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
+from fangkong.lib.documents import Errors, as_date, parse_yaml, unknown_keys
 from fangkong.orgs.models import UnitType
 
 from ..models import ItemKind, Period, ReportForm
@@ -26,27 +26,8 @@ CODE_RE = re.compile(r"^[-a-zA-Z0-9_]+$")
 TIME_RE = re.compile(r"^(\d{2}):(\d{2})$")
 
 
-class _Errors:
-    def __init__(self):
-        self.messages = []
-
-    def add(self, place, message):
-        self.messages.append(f"{place}：{message}" if place else message)
-
-    def raise_if_any(self):
-        if self.messages:
-            raise ValidationError(self.messages)
-
-
 def _is_int(value):
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _unknown_keys(errors, place, value, allowed):
-    for key in value:
-        if key not in allowed:
-            here = f"{place}.{key}" if place else str(key)
-            errors.add(here, _("未知的字段（可用：%(keys)s）") % {"keys": "、".join(allowed)})
 
 
 def _text(errors, place, value, limit, required=True):
@@ -61,24 +42,6 @@ def _text(errors, place, value, limit, required=True):
     if limit and len(value) > limit:
         errors.add(place, _("不能超过%(limit)d个字") % {"limit": limit})
     return value
-
-
-def _as_date(errors, place, value, required):
-    if value is None or value == "":
-        if required:
-            errors.add(place, _("必须填写日期（YYYY-MM-DD）"))
-        return None
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return datetime.date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    errors.add(place, _("日期格式应为 YYYY-MM-DD"))
-    return None
 
 
 def _check_time(errors, place, value):
@@ -126,7 +89,7 @@ def _item(errors, place, item):
     if not isinstance(item, dict):
         errors.add(place, _("每个项目必须是一个映射（code、label、kind …）"))
         return None
-    _unknown_keys(errors, place, [key for key in item if key != STORAGE_KEY], ITEM_KEYS)
+    unknown_keys(errors, place, [key for key in item if key != STORAGE_KEY], ITEM_KEYS)
     code = item.get("code")
     if not isinstance(code, str) or not CODE_RE.match(code) or len(code) > 40:
         errors.add(f"{place}.code", _("必须是不超过40个字符的编码（字母、数字、-、_）"))
@@ -217,7 +180,7 @@ def _rules(errors, value, items):
             errors.add(f"{place}.type", _("规则类型必须是 sum（分项之和）或 max_population（不超过登记人口）"))
             continue
         cleaned.append({key: rule[key] for key in RULE_KEYS[rule["type"]] if key in rule})
-        _unknown_keys(errors, place, rule, RULE_KEYS[rule["type"]])
+        unknown_keys(errors, place, rule, RULE_KEYS[rule["type"]])
         if rule["type"] == "sum":
             wrong = _("项目 \"%(code)s\" 必须是数字项目或只有一个数的系统统计项目")
             _rule_item(errors, f"{place}.total", rule.get("total"), by_code, single_number, wrong)
@@ -244,11 +207,11 @@ def _rules(errors, value, items):
 def validate_form(doc):
     """The form document cleaned to the model's fields; raises ValidationError with Chinese
     messages that name the place of the error (every problem found, not just the first)."""
-    errors = _Errors()
+    errors = Errors()
     if not isinstance(doc, dict):
         errors.add("", _("报表文件必须是一个映射（code、name、items 等）"))
         errors.raise_if_any()
-    _unknown_keys(errors, "", doc, FIELDS)
+    unknown_keys(errors, "", doc, FIELDS)
     code = doc.get("code")
     if not isinstance(code, str) or not CODE_RE.match(code) or len(code) > 40:
         errors.add("code", _("必须是不超过40个字符的编码（字母、数字、-、_）"))
@@ -264,8 +227,8 @@ def validate_form(doc):
     lock_after_days = doc.get("lock_after_days", 3)
     if not _is_int(lock_after_days) or lock_after_days < 0:
         errors.add("lock_after_days", _("锁定天数必须是不小于0的整数"))
-    effective_from = _as_date(errors, "effective_from", doc.get("effective_from"), required=True)
-    effective_to = _as_date(errors, "effective_to", doc.get("effective_to"), required=False)
+    effective_from = as_date(errors, "effective_from", doc.get("effective_from"), required=True)
+    effective_to = as_date(errors, "effective_to", doc.get("effective_to"), required=False)
     if effective_from and effective_to and effective_to < effective_from:
         errors.add("effective_to", _("废止日期不能早于生效日期"))
     items = _items(errors, doc.get("items"))
@@ -288,13 +251,7 @@ def form_document(form):
 def load_form_yaml(text):
     """Parse and validate a form document; ValidationError (Chinese, with the line of a YAML
     syntax error or the place of each problem) if it is not one."""
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = _("第%(line)d行第%(column)d列：") % {"line": mark.line + 1, "column": mark.column + 1} if mark else ""
-        problem = getattr(error, "problem", None) or str(error)
-        raise ValidationError(_("YAML 格式错误：%(where)s%(problem)s") % {"where": where, "problem": problem}) from None
+    doc = parse_yaml(text)
     return validate_form(doc)
 
 
