@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "fangkong.sites",
     "fangkong.reports",
     "fangkong.testing",
+    "fangkong.vaccination",
     "fangkong.api",
     "fangkong.web",
     "fangkong.demo",

@@ -13,6 +13,7 @@ urlpatterns = [
     path("sites/", include("fangkong.sites.urls")),
     path("reports/", include("fangkong.reports.urls")),
     path("testing/", include("fangkong.testing.urls")),
+    path("vaccination/", include("fangkong.vaccination.urls")),
     # Public pages, no login: self-declaration by QR code, and a person's own follow-up link.
     path("declare/", include("fangkong.leads.urls_public")),
     path("r/", include("fangkong.control.urls_selfreport")),

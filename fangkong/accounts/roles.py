@@ -32,7 +32,8 @@ REPORTS_FILE = ["reports.add_filing", "reports.change_filing"]
 REPORTS_WRITE = ["reports.generate_bulletin", "reports.add_reporttemplate"]
 REPORT_FORMS = ["reports.add_reportform", "reports.change_reportform"]
 TESTING_READ = ["testing.view_testinground", "testing.view_samplingpoint", "testing.view_tube", "testing.view_sample",
-                "testing.view_labbatch", "testing.view_tuberesult", "testing.view_chase", "testing.view_retestorder"]
+                "testing.view_labbatch", "testing.view_tuberesult", "testing.view_chase", "testing.view_retestorder",
+                "testing.view_exemption", "testing.view_groupmember", "testing.view_frequencyrule"]
 # 采样: open tubes at a point and scan people into them.
 SAMPLING = ["testing.add_tube", "testing.change_tube", "testing.add_sample"]
 # 实验室: receive tubes and report results.
@@ -41,18 +42,29 @@ LAB = ["testing.add_labbatch", "testing.add_tuberesult"]
 CERTIFICATE = ["testing.view_sample"]
 TESTING_ROUNDS = ["testing.add_testinground", "testing.change_testinground", "testing.add_samplingpoint",
                   "testing.change_samplingpoint"]
+# 应检尽检: record exemptions (卧床、外出) and who belongs to the key groups tested on a schedule.
+COVERAGE = ["testing.add_exemption", "testing.change_exemption", "testing.delete_exemption", "testing.add_groupmember",
+            "testing.change_groupmember"]
+# 定期检测频次: the testing frequency of key groups, as versioned data.
+FREQUENCY_RULES = ["testing.add_frequencyrule", "testing.change_frequencyrule"]
+VACCINATION_READ = ["vaccination.view_product", "vaccination.view_dose", "vaccination.view_deferral"]
+# 导入接种名单: import doses from vaccination lists.
+VACCINATION_IMPORT = ["vaccination.add_dose", "vaccination.change_dose"]
+# 暂缓接种: record who should not be vaccinated for now (禁忌症).
+VACCINATION_DEFER = ["vaccination.add_deferral", "vaccination.change_deferral"]
 SITES = ["sites.add_room", "sites.change_room", "sites.add_stay", "sites.change_stay"]
 
 ROLES = [
     ("leader", "指挥长/领导", "查看辖区全部数据", READ + IDENTITY + EXPORT + CAMPAIGN + CONTROL_READ + REGIMENS + ALERTS
-     + ALERT_RULES + REPORTS_READ + REPORTS_WRITE + TESTING_READ),
+     + ALERT_RULES + REPORTS_READ + REPORTS_WRITE + TESTING_READ + FREQUENCY_RULES + VACCINATION_READ),
     ("statistician", "办公室统计员", "汇总、导入导出台账",
      READ + IDENTITY + EXPORT + EDIT_PEOPLE + CAMPAIGN + VISIT + UNITS + CONTROL_READ + LEADS + CONTROL + REGIMENS
      + SITES + ALERTS + ALERT_RULES + REPORTS_READ + REPORTS_FILE + REPORTS_WRITE + REPORT_FORMS
-     + TESTING_READ + TESTING_ROUNDS),
+     + TESTING_READ + TESTING_ROUNDS + COVERAGE + FREQUENCY_RULES + VACCINATION_READ + VACCINATION_IMPORT
+     + VACCINATION_DEFER),
     ("grid_worker", "网格员", "入户摸排、维护本网格人员、重点人员管控",
      READ + IDENTITY + EDIT_PEOPLE + VISIT + CONTROL_READ + LEADS + CONTROL + ALERTS + REPORTS_READ
-     + REPORTS_FILE + TESTING_READ),
+     + REPORTS_FILE + TESTING_READ + COVERAGE + VACCINATION_READ + VACCINATION_DEFER),
     ("school_officer", "学校防控专员", "学校师生健康管理",
      READ + IDENTITY + EDIT_PEOPLE + CONTROL_READ + FOLLOW_UP + ALERTS + REPORTS_READ + REPORTS_FILE
      + CERTIFICATE),
@@ -63,8 +75,11 @@ ROLES = [
     ("isolation_staff", "隔离点工作人员", "隔离点人员管理", READ + IDENTITY + CONTROL_READ + FOLLOW_UP + SITES
      + ALERTS),
     ("testing_staff", "核酸检测人员", "采样检测", READ + IDENTITY + TESTING_READ + SAMPLING + LAB + ["alerts.view_alert"]),
-    ("inspector", "督查人员", "督导检查", READ + CONTROL_READ + REPORTS_READ + TESTING_READ),
-    ("readonly", "只读", "只能查看（证件号、手机号脱敏）", READ + CONTROL_READ + REPORTS_READ + TESTING_READ),
+    ("vaccination_staff", "疫苗接种人员", "导入接种名单、登记暂缓接种",
+     READ + IDENTITY + VACCINATION_READ + VACCINATION_IMPORT + VACCINATION_DEFER),
+    ("inspector", "督查人员", "督导检查", READ + CONTROL_READ + REPORTS_READ + TESTING_READ + VACCINATION_READ),
+    ("readonly", "只读", "只能查看（证件号、手机号脱敏）", READ + CONTROL_READ + REPORTS_READ + TESTING_READ
+     + VACCINATION_READ),
 ]
 
 

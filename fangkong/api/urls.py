@@ -12,12 +12,13 @@ from fangkong.reports import api as reports_api
 from fangkong.screening import api as screening_api
 from fangkong.sites import api as sites_api
 from fangkong.testing import api as testing_api
+from fangkong.vaccination import api as vaccination_api
 
 from .auth import ObtainTokenView
 
 router = DefaultRouter()
 for module in (orgs_api, people_api, screening_api, alerts_api, areas_api, leads_api, control_api, sites_api,
-               reports_api, testing_api):
+               reports_api, testing_api, vaccination_api):
     module.register(router)
 
 urlpatterns = [

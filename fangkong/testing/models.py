@@ -265,3 +265,123 @@ class RetestOrder(models.Model):
         verbose_name = _("单管复检")
         verbose_name_plural = _("单管复检")
         ordering = ["-ordered_at"]
+
+
+class ExemptionReason(models.TextChoices):
+    BEDRIDDEN = "bedridden", _("卧床（行动不便）")
+    AWAY = "away", _("外出不在本地")
+    TESTED_ELSEWHERE = "tested_elsewhere", _("已在外地检测")
+    CONTROLLED = "controlled", _("集中隔离（由隔离点检测）")
+    OTHER = "other", _("其他")
+
+
+class Exemption(models.Model):
+    """A person left out of the target of a round (应检尽检 but not here): bedridden, away, tested
+    elsewhere. With no round it holds for every round that starts between `starts_on` and
+    `ends_on` (open-ended when `ends_on` is empty)."""
+
+    person = models.ForeignKey("people.Person", verbose_name=_("人员"), on_delete=models.CASCADE,
+                               related_name="testing_exemptions")
+    unit_path = models.CharField(max_length=255, db_index=True, editable=False)  # the person's
+    round = models.ForeignKey(TestingRound, verbose_name=_("轮次"), null=True, blank=True, on_delete=models.CASCADE,
+                              related_name="exemptions")
+    reason = models.CharField(_("原因"), max_length=20, choices=ExemptionReason.choices)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    starts_on = models.DateField(_("起始日期"))
+    ends_on = models.DateField(_("截止日期"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+    history = HistoricalRecords(excluded_fields=["unit_path"])
+
+    objects = JurisdictionQuerySet.as_manager()
+    jurisdiction_path_field = "unit_path"
+
+    class Meta:
+        verbose_name = _("免检登记")
+        verbose_name_plural = _("免检登记")
+        ordering = ["-starts_on", "-id"]
+        indexes = [models.Index(fields=["round", "person"], name="exemption_round_person")]
+
+    def save(self, *args, **kwargs):
+        self.unit_path = self.person.unit_path
+        super().save(*args, **kwargs)
+
+
+class FrequencyRuleQuerySet(models.QuerySet):
+    def in_force(self, on_date):
+        """The versions in force on a date: for each code, the latest version effective by then."""
+        candidates = self.filter(effective_from__lte=on_date).filter(
+            models.Q(effective_to__isnull=True) | models.Q(effective_to__gte=on_date)
+        )
+        latest = candidates.filter(code=models.OuterRef("code")).order_by("-version").values("pk")[:1]
+        return candidates.filter(pk=models.Subquery(latest))
+
+
+class FrequencyRule(models.Model):
+    """How often key groups are tested (定期核酸检测频次), as versioned data like the regimens.
+    `groups` is a list of {"code", "label", "times", "days"}: at least `times` tests in any
+    `days` days (high-risk posts 1 in 2 days, other staff 2 in 7, families 1 in 7 — 001:237;
+    cold-chain staff 1 in 7 — 003:119). A rule with a unit holds in that unit's subtree; the
+    deepest one in force wins over the wider ones."""
+
+    code = models.CharField(_("规则编码"), max_length=40)
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    name = models.CharField(_("名称"), max_length=100)
+    unit = models.ForeignKey(Unit, verbose_name=_("适用单位"), null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="+")
+    unit_path = models.CharField(max_length=255, blank=True, db_index=True, editable=False)
+    effective_from = models.DateField(_("生效日期"))
+    effective_to = models.DateField(_("废止日期"), null=True, blank=True)
+    groups = models.JSONField(_("人群与频次"), default=list)
+    source = models.TextField(_("依据"), blank=True)
+    is_preset = models.BooleanField(_("内置规则"), default=False)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    objects = FrequencyRuleQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("定期检测频次")
+        verbose_name_plural = _("定期检测频次")
+        ordering = ["code", "-version"]
+        constraints = [models.UniqueConstraint(fields=["code", "version"], name="frequencyrule_code_version")]
+
+    def __str__(self):
+        return f"{self.name}（{self.code} v{self.version}）"
+
+    def save(self, *args, **kwargs):
+        self.unit_path = self.unit.path if self.unit_id else ""
+        super().save(*args, **kwargs)
+
+
+class GroupMember(models.Model):
+    """A person in a key group tested on a schedule (重点人群): the group's code names a group of
+    the frequency rules; `unit` is where they belong for it (the company, hospital, market)."""
+
+    person = models.ForeignKey("people.Person", verbose_name=_("人员"), on_delete=models.CASCADE,
+                               related_name="testing_groups")
+    group = models.CharField(_("人群"), max_length=40, db_index=True)
+    unit = models.ForeignKey(Unit, verbose_name=_("所在单位"), on_delete=models.PROTECT, related_name="+")
+    unit_path = models.CharField(max_length=255, db_index=True, editable=False)
+    since = models.DateField(_("起始日期"))
+    until = models.DateField(_("截止日期"), null=True, blank=True)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+    history = HistoricalRecords(excluded_fields=["unit_path"])
+
+    objects = JurisdictionQuerySet.as_manager()
+    jurisdiction_path_field = "unit_path"
+
+    class Meta:
+        verbose_name = _("重点人群定期检测对象")
+        verbose_name_plural = _("重点人群定期检测对象")
+        ordering = ["group", "id"]
+        constraints = [models.UniqueConstraint(fields=["person", "group", "unit", "since"],
+                                               name="groupmember_person_group_unit_since")]
+
+    def save(self, *args, **kwargs):
+        self.unit_path = self.unit.path
+        super().save(*args, **kwargs)

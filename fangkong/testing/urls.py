@@ -10,4 +10,5 @@ urlpatterns = [
     path("lab/", include("fangkong.testing.urls_lab")),
     path("chasing/", include("fangkong.testing.urls_chasing")),
     path("planning/", include("fangkong.testing.urls_planning")),
+    path("coverage/", include("fangkong.testing.urls_coverage")),
 ]

@@ -1,0 +1,5 @@
+"""Pages of vaccination coverage."""
+
+app_name = "vaccination"
+
+urlpatterns = []
