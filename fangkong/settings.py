@@ -213,6 +213,7 @@ FANGKONG_WORKER_PASSES = [
     "fangkong.reports.services.deadlines.check_report_deadlines",
     "fangkong.reports.services.snapshots.snapshot_pass",
     "fangkong.testing.services.chasing.refresh_located",
+    "fangkong.testing.services.frequency.check_testing_overdue",
     "fangkong.alerts.services.escalate_due",
 ]
 

@@ -277,7 +277,7 @@ class ExemptionReason(models.TextChoices):
 
 class Exemption(models.Model):
     """A person left out of the target of a round (应检尽检 but not here): bedridden, away, tested
-    elsewhere. With no round it holds for every round that starts between `starts_on` and
+    elsewhere. With no round it holds for every round whose dates overlap `starts_on` to
     `ends_on` (open-ended when `ends_on` is empty)."""
 
     person = models.ForeignKey("people.Person", verbose_name=_("人员"), on_delete=models.CASCADE,
