@@ -40,7 +40,9 @@ class DailyReportSerializer(serializers.Serializer):
     as_of_text = serializers.CharField(help_text="统计截至（中文写法，如2022年1月27日12时）")
     form = serializers.DictField()
     items = serializers.DictField(
-        child=serializers.JSONField(), help_text="项目编码 → 汇总值；当日新增与累计并存时为 {new, cumulative}"
+        child=serializers.JSONField(),
+        help_text="项目编码 → 汇总值；当日新增与累计并存时为 {new, cumulative}；"
+                  "比率项目（如本轮检测覆盖率）为百分数，保留一位小数（87.5 即 87.5%），分母为0时为 null",
     )
     completeness = CompletenessSerializer()
     snapshot = serializers.DictField(allow_null=True, help_text="取自当日快照时的版本")

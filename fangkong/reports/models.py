@@ -33,6 +33,7 @@ class ItemKind(models.TextChoices):
     COMPUTED = "computed", _("系统统计")
     NUMBER = "number", _("手工填报数字")
     TEXT = "text", _("手工填报文字")
+    RATIO = "ratio", _("比率（系统计算）")
 
 
 class ReportFormQuerySet(models.QuerySet):
@@ -47,10 +48,13 @@ class ReportFormQuerySet(models.QuerySet):
 
 class ReportForm(models.Model):
     """A report form as data (报表). `items` is a list of
-    {"code", "label", "kind": computed|number|text, "source", "params", "measure", "unit"}:
+    {"code", "label", "kind": computed|number|text|ratio, "source", "params", "measure", "unit",
+    "numerator", "denominator"}:
     a computed item names a source of `reports.services.sources` and a measure (new: 当日新增,
     cumulative: 累计, both, current: 截至时点在管); a number item may set "accumulate" to
-    have a cumulative total too. `rules` validate a filing: {"type": "sum", "total": code,
+    have a cumulative total too; a ratio item (覆盖率) is its numerator item as a percentage of
+    its denominator item — two computed items of one number each — with one decimal (87.5 for
+    87.5%; null when the denominator is 0), never filed by hand. `rules` validate a filing: {"type": "sum", "total": code,
     "parts": [codes]} (parts add up to their total) and {"type": "max_population", "items":
     [codes]} (no more than the unit's registered population). Every number is non-negative.
     `deadlines` maps a unit type (or "*") to the local time the report of a day is due."""

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 from fangkong.orgs.jurisdiction import ancestor_paths, jurisdiction_paths
 from fangkong.orgs.models import Unit
 
-from .services.dashboard import TREND_DAYS, child_columns, dashboard_data, trend
+from .services.dashboard import TREND_DAYS, dashboard_data, trend
 
 VIEW = "reports.view_filing"
 SCREEN_REFRESH_SECONDS = 60
@@ -71,7 +71,8 @@ def dashboard(request):
     unit = _unit(request)
     context = _context(request, unit)
     context["breadcrumb"] = _breadcrumb(request.user, unit)
-    context["columns"] = child_columns()
+    context["columns"] = [(column["key"], column["label"], column["unit"])
+                          for column in context["data"]["children_columns"]]
     context["children"] = [
         {
             "name": row["name"], "completeness": row["completeness"],

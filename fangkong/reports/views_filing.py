@@ -29,6 +29,8 @@ from .services.filing import (
     status_of,
 )
 from .services.forms import DEFAULT_FORM, deadline, forms_in_force
+from .services.rollup import percent_text, with_ratios
+from .services.sources import source
 
 VIEW, FILE, CORRECT = "reports.view_filing", "reports.add_filing", "reports.change_filing"
 PAGE_SIZE = 50
@@ -83,18 +85,22 @@ def filing_list(request):
 
 
 def _computed_rows(page):
-    """Each computed item as (label, unit, 当日新增, 累计或在管) for the table."""
+    """Each computed item as (label, unit, 当日新增, 累计或截至时点) for the table; a ratio as
+    its percentage in the second column."""
     rows = []
     for item in page.computed_items:
         value, measure = item["value"], item.get("measure")
-        if isinstance(value, dict):
+        if item["kind"] == ItemKind.RATIO:
+            new, total = None, percent_text(value)
+        elif isinstance(value, dict):
             new, total = value.get("new"), value.get("cumulative")
         elif measure == "new":
             new, total = value, None
         else:
             new, total = None, value
+        current_word = source(item["source"]).current_word if measure == "current" else ""
         rows.append({"code": item["code"], "label": item["label"], "unit": item.get("unit", ""),
-                     "new": new, "total": total, "current": measure == "current"})
+                     "new": new, "total": total, "current": measure == "current", "current_word": current_word})
     return rows
 
 
@@ -196,10 +202,12 @@ def filing_detail(request, pk):
                                pk=pk)
     form = filing.form
     rows = []
+    computed = with_ratios(form, filing.computed)
     for item in form.items:
-        source = filing.computed if item["kind"] == ItemKind.COMPUTED else filing.values
-        value = source.get(item["code"])
-        if isinstance(value, dict):
+        value = (computed if item["kind"] in (ItemKind.COMPUTED, ItemKind.RATIO) else filing.values).get(item["code"])
+        if item["kind"] == ItemKind.RATIO:
+            value = percent_text(value)
+        elif isinstance(value, dict):
             value = _("当日新增%(new)s，累计%(total)s") % {"new": value.get("new"), "total": value.get("cumulative")}
         rows.append({"label": item["label"], "unit": item.get("unit", ""), "kind": item["kind"], "value": value})
     return render(request, "reports/filing_detail.html", {

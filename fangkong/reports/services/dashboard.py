@@ -17,7 +17,7 @@ from fangkong.control.services.followup import symptom_labels
 from fangkong.lib.dates import cn_date, cn_datetime
 from fangkong.orgs.jurisdiction import path_range
 
-from ..models import ReportForm, Snapshot
+from ..models import ItemKind, ReportForm, Snapshot
 from .completeness import children_completeness, completeness_tree, rate
 from .daily import daily_report
 from .forms import DEFAULT_FORM, form_in_force
@@ -40,6 +40,11 @@ def _figure_specs():
         ("tests_done_new", _("核酸检测"), "tests_done", "new", times),
         ("tests_positive_new", _("核酸阳性"), "tests_positive", "new", times),
         ("screened_cumulative", _("摸排累计"), "screened_persons", "cumulative", person),
+        # The figures of the form's version 2 (全员核酸、疫苗接种); not shown on a day whose form lacks them.
+        ("samples_new", _("全员核酸采样"), "samples_taken", "new", times),
+        ("samples_pending", _("待出结果"), "samples_pending", None, times),
+        ("round_coverage", _("本轮检测覆盖率"), "round_coverage", None, "%"),
+        ("vaccination_coverage", _("疫苗接种覆盖率"), "vaccination_coverage", None, "%"),
     ]
 
 
@@ -64,6 +69,13 @@ def _value(values, code, part):
     return value
 
 
+def _figure_value(values, code, part, measure):
+    """A card's number: 0 for nothing counted, but a ratio (unit %) with no denominator stays
+    None, shown as —."""
+    value = _value(values, code, part)
+    return value if measure == "%" else value or 0
+
+
 def _counts(done):
     return {
         "expected": done["expected"], "received": done["received"], "on_time": done["on_time"],
@@ -75,13 +87,21 @@ def _counts(done):
 def _narrowed(form, specs):
     """An unsaved copy of `form` with only the items the specs name, each counted as the day's
     new events (or in force, for a current item): the dashboards need neither the hand-entered
-    items nor the cumulative counts over the whole history, which cost the most."""
-    wanted = {spec[2]: spec for spec in specs}
+    items nor the cumulative counts over the whole history, which cost the most. A ratio keeps
+    its numerator and denominator as they are counted on the form."""
+    wanted = {spec[2] for spec in specs}
+    operands = {
+        item[key] for item in form.items_of_kind(ItemKind.RATIO) if item["code"] in wanted
+        for key in ("numerator", "denominator")
+    }
     items = []
     for item in form.items:
-        if item["code"] in wanted:
-            measure = "current" if item.get("measure") == "current" else "new"
-            items.append({**item, "measure": measure})
+        if item["code"] in operands:
+            items.append(item)
+        elif item["code"] in wanted:
+            if item["kind"] == ItemKind.COMPUTED:
+                item = {**item, "measure": "current" if item.get("measure") == "current" else "new"}
+            items.append(item)
     return ReportForm(code=form.code, version=form.version, period=form.period, unit_types=form.unit_types,
                       deadlines=form.deadlines, items=items)
 
@@ -90,9 +110,10 @@ def key_figures(unit, now):
     """Today's key figures of `unit`'s subtree, from the daily report."""
     today = timezone.localdate(now)
     report = daily_report(unit, today, now=now)
+    items = report["items"]
     figures = [
-        {"key": key, "label": label, "value": _value(report["items"], code, part) or 0, "unit": measure}
-        for key, label, code, part, measure in _figure_specs()
+        {"key": key, "label": label, "value": _figure_value(items, code, part, measure), "unit": measure}
+        for key, label, code, part, measure in _figure_specs() if code in items
     ]
     return {
         "date": report["date"], "date_text": cn_date(today), "as_of": report["as_of"],
@@ -178,6 +199,16 @@ def anomalies(unit, user, now, limit=20):
     ]
 
 
+# The figures each child unit gets in the drill-down table (the coverage of the round in force
+# only where the form of the day has it).
+CHILD_FIGURES = ("under_control", "key_persons_new", "isolated_total", "home_controlled", "released_new",
+                 "anomalies_new", "round_coverage")
+
+
+def _child_specs(form):
+    return [spec for spec in _figure_specs() if spec[0] in CHILD_FIGURES and form.item(spec[2])]
+
+
 def children_figures(unit, now):
     """Today's main figures and filing counts of each child of `unit` with filing units below."""
     today = timezone.localdate(now)
@@ -185,22 +216,25 @@ def children_figures(unit, now):
     counts = children_completeness(form, unit, today)
     if not counts:
         return []
-    specs = _figure_specs()[:6]
+    specs = _child_specs(form)
     values = rollup_many(_narrowed(form, specs), [child for child, _done in counts], today,
                          default_as_of(today, now))
     return [
         {
             "code": child.code, "name": child.name,
-            "figures": {key: _value(values[child.pk], code, part) or 0 for key, _l, code, part, _m in specs},
+            "figures": {
+                key: _figure_value(values[child.pk], code, part, measure) for key, _l, code, part, measure in specs
+            },
             "completeness": _counts(done),
         }
         for child, done in counts
     ]
 
 
-def child_columns():
+def child_columns(now):
     """(key, label, unit of measure) of the figures `children_figures` gives each child."""
-    return [(key, label, measure) for key, label, _code, _part, measure in _figure_specs()[:6]]
+    form = form_in_force(DEFAULT_FORM, timezone.localdate(now))
+    return [(key, label, measure) for key, label, _code, _part, measure in _child_specs(form)]
 
 
 def dashboard_data(unit, user, now, days=14):
@@ -214,6 +248,8 @@ def dashboard_data(unit, user, now, days=14):
         # Names of people under follow-up only for roles that may read follow-up entries.
         "anomalies": anomalies(unit, user, now) if user.has_perm("control.view_followupentry") else [],
         "children": children_figures(unit, now),
-        "children_columns": [{"key": key, "label": label, "unit": measure} for key, label, measure in child_columns()],
+        "children_columns": [
+            {"key": key, "label": label, "unit": measure} for key, label, measure in child_columns(now)
+        ],
     }
 

@@ -45,8 +45,12 @@ class FormPage:
 
     @property
     def computed_items(self):
-        values = self.filing.computed if self.filing else self.computed
-        return [{**item, "value": values.get(item["code"])} for item in self.form.items_of_kind(ItemKind.COMPUTED)]
+        """The computed items with their values, and the ratio items worked out from them."""
+        values = rollup.with_ratios(self.form, self.filing.computed if self.filing else self.computed)
+        return [
+            {**item, "value": values.get(item["code"])}
+            for item in self.form.items_of_kind(ItemKind.COMPUTED, ItemKind.RATIO)
+        ]
 
     @property
     def hand_items(self):
@@ -116,7 +120,7 @@ def clean_values(form, values):
         item = form.item(code)
         if item is None:
             errors[code] = _("未知的填报项目“%(code)s”") % {"code": code}
-        elif item["kind"] == ItemKind.COMPUTED:
+        elif item["kind"] in (ItemKind.COMPUTED, ItemKind.RATIO):
             errors[code] = _("%(label)s由系统统计，不能手工填报") % {"label": item["label"]}
     for item in form.items_of_kind(ItemKind.NUMBER, ItemKind.TEXT):
         code = item["code"]

@@ -18,8 +18,10 @@ from .sources import SOURCES
 
 FIELDS = ("code", "version", "name", "period", "effective_from", "effective_to", "unit_types", "deadlines",
           "lock_after_days", "items", "rules", "source")
-ITEM_KEYS = ("code", "label", "unit", "kind", "source", "measure", "params", "accumulate")
+ITEM_KEYS = ("code", "label", "unit", "kind", "source", "measure", "params", "accumulate", "numerator",
+             "denominator")
 COMPUTED_ONLY = ("source", "measure", "params")
+RATIO_ONLY = ("numerator", "denominator")
 STORAGE_KEY = "slot"
 RULE_KEYS = {"sum": ("type", "total", "parts"), "max_population": ("type", "items")}
 CODE_RE = re.compile(r"^[-a-zA-Z0-9_]+$")
@@ -97,32 +99,29 @@ def _item(errors, place, item):
     unit = _text(errors, f"{place}.unit", item.get("unit"), 10, required=False)
     kind = item.get("kind")
     if kind not in ItemKind.values:
-        errors.add(f"{place}.kind", _("必须是 computed（系统统计）、number（手工填报数字）或 text（手工填报文字）"))
+        errors.add(f"{place}.kind", _("必须是 computed（系统统计）、number（手工填报数字）、text（手工填报文字）"
+                                      "或 ratio（比率）"))
     cleaned = {"code": code, "label": label}
     if unit:
+        if kind == ItemKind.RATIO:
+            errors.add(f"{place}.unit", _("比率项目按百分数显示，不能设置单位"))
         cleaned["unit"] = unit
     cleaned["kind"] = kind
     if kind == ItemKind.COMPUTED:
-        src = SOURCES.get(item.get("source"))
-        if src is None:
-            errors.add(f"{place}.source", _("未知的数据来源 \"%(value)s\"（可用：%(values)s）")
-                       % {"value": item.get("source"), "values": "、".join(SOURCES)})
-            measure = item.get("measure")
-        else:
-            measure = item.get("measure") or src.measures[-1]
-            if measure not in src.measures:
-                errors.add(f"{place}.measure", _("数据来源 \"%(source)s\" 只能统计 %(values)s")
-                           % {"source": src.code, "values": "、".join(src.measures)})
-        params = item.get("params")
-        if params is not None and not isinstance(params, dict):
-            errors.add(f"{place}.params", _("必须是一个映射"))
-        cleaned.update(source=item.get("source"), measure=measure)
-        if params:
-            cleaned["params"] = params
+        cleaned.update(_computed(errors, place, item))
     elif kind in ItemKind.values:
         for key in COMPUTED_ONLY:
             if key in item:
                 errors.add(f"{place}.{key}", _("只有系统统计项目（computed）才能设置"))
+    if kind == ItemKind.RATIO:
+        for key in RATIO_ONLY:
+            if not isinstance(item.get(key), str) or not item[key]:
+                errors.add(f"{place}.{key}", _("比率项目必须写明分子和分母（numerator、denominator：项目编码）"))
+            cleaned[key] = item.get(key)
+    elif kind in ItemKind.values:
+        for key in RATIO_ONLY:
+            if key in item:
+                errors.add(f"{place}.{key}", _("只有比率项目（ratio）才能设置"))
     if "accumulate" in item:
         if kind != ItemKind.NUMBER:
             errors.add(f"{place}.accumulate", _("只有手工填报数字项目（number）才能累计"))
@@ -131,6 +130,53 @@ def _item(errors, place, item):
         elif item["accumulate"]:
             cleaned["accumulate"] = True
     return cleaned
+
+
+def _computed(errors, place, item):
+    """The source, measure and params of a computed item, checked against its source."""
+    src = SOURCES.get(item.get("source"))
+    params = item.get("params")
+    if params is not None and not isinstance(params, dict):
+        errors.add(f"{place}.params", _("必须是一个映射"))
+        params = None
+    if src is None:
+        errors.add(f"{place}.source", _("未知的数据来源 \"%(value)s\"（可用：%(values)s）")
+                   % {"value": item.get("source"), "values": "、".join(SOURCES)})
+        measure = item.get("measure")
+    else:
+        measure = item.get("measure") or src.measures[-1]
+        if measure not in src.measures:
+            errors.add(f"{place}.measure", _("数据来源 \"%(source)s\" 只能统计 %(values)s")
+                       % {"source": src.code, "values": "、".join(src.measures)})
+        if src.fields and (params or {}).get("field") not in src.fields:
+            errors.add(f"{place}.params.field",
+                       _("数据来源 \"%(source)s\" 须用 params.field 选定统计哪一项（可用：%(values)s）")
+                       % {"source": src.code, "values": "、".join(src.fields)})
+    cleaned = {"source": item.get("source"), "measure": measure}
+    if params:
+        cleaned["params"] = params
+    return cleaned
+
+
+def _ratio_operands(errors, items):
+    """A ratio's numerator and denominator must be computed items of this form with one number
+    each, so that the ratio is worked out of figures counted the same way for every unit."""
+    by_code = {item["code"]: item for item in items if isinstance(item.get("code"), str)}
+    for i, item in enumerate(items):
+        if item.get("kind") != ItemKind.RATIO:
+            continue
+        for key in RATIO_ONLY:
+            code = item.get(key)
+            if not isinstance(code, str) or not code:
+                continue
+            operand = by_code.get(code)
+            if operand is None:
+                errors.add(f"items[{i}].{key}", _("未知的项目 \"%(code)s\"") % {"code": code})
+            elif operand.get("kind") != ItemKind.COMPUTED or not single_number(operand):
+                errors.add(f"items[{i}].{key}", _("项目 \"%(code)s\" 必须是只有一个数的系统统计项目"
+                                                  "（measure 为 new、cumulative 或 current）") % {"code": code})
+        if item.get("numerator") and item.get("numerator") == item.get("denominator"):
+            errors.add(f"items[{i}].denominator", _("分母不能与分子是同一个项目"))
 
 
 def _items(errors, value):
@@ -148,6 +194,7 @@ def _items(errors, value):
             errors.add(f"items[{i}].code", _("项目编码 \"%(code)s\" 重复") % {"code": code})
         seen.add(code)
         items.append(cleaned)
+    _ratio_operands(errors, items)
     return items
 
 

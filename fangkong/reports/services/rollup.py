@@ -8,9 +8,12 @@
   given moment (`known_at`: a correction filed later is not seen by a roll-up of an earlier
   moment); an accumulating item also has its total over every day up to the report's day.
 - Text items (有事报事) are collected with the unit that wrote them.
+- Ratio items (比率) are worked out last, from the unit's own rolled-up numerator and
+  denominator, so a town's coverage is its totals' ratio, never a sum or mean of its villages'.
 
 Everything is computed for many units at once: one query per item and path length, grouped by
-the path prefix, so a whole tree costs a few dozen queries however many units it has.
+the path prefix, and one call of each counting function (coverage) for all the units, so a whole
+tree costs a few dozen queries however many units it has.
 """
 
 import datetime
@@ -23,6 +26,7 @@ from fangkong.lib.dates import day_end, day_start
 from fangkong.orgs.jurisdiction import path_range
 
 from ..models import Filing, ItemKind, slot_column
+from .completeness import rate
 from .sources import source
 
 
@@ -75,9 +79,12 @@ def _by_length(units):
     return groups
 
 
-def computed_item(item, units, day, as_of):
-    """{unit.pk: value} of one computed item for units of one path length."""
+def computed_item(item, units, day, as_of, computed=None):
+    """{unit.pk: value} of one computed item for units of one path length. `computed` keeps what
+    the sources with their own function gave, so that the items of one source share one call."""
     src = source(item["source"])
+    if src.compute is not None:
+        return _computed_by_function(src, item, units, day, as_of, {} if computed is None else computed)
     measure = item.get("measure") or ("current" if src.since else "both")
     wanted = {unit.path: unit.pk for unit in units}
     qs = src.narrow(src.queryset(), item.get("params") or {})
@@ -105,6 +112,54 @@ def computed_item(item, units, day, as_of):
         else:
             result[pk] = row.get(measure, 0)
     return result
+
+
+def _computed_by_function(src, item, units, day, as_of, computed):
+    """{unit.pk: number} of an item whose source counts with its own function, its field picked
+    by the item's params (a unit the function says nothing of has 0). `computed` holds what the
+    function gave for the source, when it was called already for these units."""
+    if src.code not in computed:
+        computed[src.code] = src.compute([unit.path for unit in units], day, as_of)
+    found = computed[src.code]
+    field = (item.get("params") or {}).get("field")
+    return {unit.pk: (found.get(unit.path) or {}).get(field) or 0 for unit in units}
+
+
+def _computing_sources(form, units, day, as_of):
+    """{source code: what its function gave} for the form's sources that count with their own
+    function: one call each for all the units, whatever their levels (the functions take nested
+    paths)."""
+    codes = {item["source"] for item in form.items_of_kind(ItemKind.COMPUTED)}
+    paths = [unit.path for unit in units]
+    if not paths:
+        return {}
+    return {
+        code: source(code).compute(paths, day, as_of)
+        for code in sorted(codes) if source(code).compute is not None
+    }
+
+
+def ratio_value(item, values):
+    """A ratio item's value from the other items' `values`: the numerator as a percentage of the
+    denominator with one decimal (87.5 for 87.5%), or None when the denominator is 0 or either
+    figure is missing (a snapshot of an older form version)."""
+    numerator, denominator = values.get(item["numerator"]), values.get(item["denominator"])
+    if not isinstance(numerator, int | float) or not isinstance(denominator, int | float):
+        return None
+    return rate(numerator, denominator)
+
+
+def percent_text(value):
+    """How a ratio is shown on pages: "87.5%", or None for no ratio (shown as —)."""
+    return None if value is None else f"{value}%"
+
+
+def with_ratios(form, values):
+    """`values` with the form's ratio items worked out from them, in the order of the form."""
+    merged = dict(values)
+    for item in form.items_of_kind(ItemKind.RATIO):
+        merged[item["code"]] = ratio_value(item, merged)
+    return {item["code"]: merged[item["code"]] for item in form.items if item["code"] in merged}
 
 
 def _filings(form, root_path, known_at):
@@ -169,17 +224,18 @@ def rollup_many(form, units, day, as_of=None, known_at=None):
     as_of = as_of or default_as_of(day)
     units = list(units)
     result = {unit.pk: {} for unit in units}
+    computed = _computing_sources(form, units, day, as_of)
     for group in _by_length(units).values():
         parts = defaultdict(dict)
         for item in form.items_of_kind(ItemKind.COMPUTED):
-            for pk, value in computed_item(item, group, day, as_of).items():
+            for pk, value in computed_item(item, group, day, as_of, computed).items():
                 parts[pk][item["code"]] = value
         for pk, values in number_items(form, form.items_of_kind(ItemKind.NUMBER), group, day, known_at).items():
             parts[pk].update(values)
         for pk, values in text_items(form, form.items_of_kind(ItemKind.TEXT), group, day, known_at).items():
             parts[pk].update(values)
         for pk, values in parts.items():
-            result[pk] = {item["code"]: values[item["code"]] for item in form.items if item["code"] in values}
+            result[pk] = with_ratios(form, values)
     return result
 
 
@@ -189,12 +245,13 @@ def rollup(form, unit, day, as_of=None, known_at=None):
 
 
 def unit_values(form, unit, day, as_of):
-    """The computed items of one filing unit: what its form shows, filled and locked."""
-    items = form.items_of_kind(ItemKind.COMPUTED)
-    result = {}
-    for item in items:
-        result[item["code"]] = computed_item(item, [unit], day, as_of)[unit.pk]
-    return result
+    """The computed items of one filing unit: what its form shows, filled and locked (its ratio
+    items are worked out from these wherever they are shown)."""
+    computed = {}
+    return {
+        item["code"]: computed_item(item, [unit], day, as_of, computed)[unit.pk]
+        for item in form.items_of_kind(ItemKind.COMPUTED)
+    }
 
 
 def days_back(day, count):

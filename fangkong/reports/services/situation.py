@@ -105,6 +105,8 @@ def _sample_items(form):
             items[item["code"]] = [{"unit": "430626100201", "name": "东门村", "text": "劝阻聚餐一起"}]
         elif shape == "both":
             items[item["code"]] = {"new": index, "cumulative": index * 10}
+        elif shape == "ratio":
+            items[item["code"]] = 87.5
         else:
             items[item["code"]] = index
     return items

@@ -20,6 +20,7 @@ from jinja2.exceptions import TemplateError, TemplateSyntaxError, UndefinedError
 from ..models import ItemKind, ReportTemplate
 from .docx_presets import PRESETS
 from .forms import DEFAULT_FORM, FormNotFound, form_in_force
+from .rollup import percent_text
 from .sources import source
 
 MAX_TEMPLATE_BYTES = 10 * 1024 * 1024
@@ -60,9 +61,16 @@ def latest_templates():
     return list(latest.values())
 
 
+def percent(value):
+    """The `percent` filter: a ratio item as "87.5%", or "—" when there is no ratio."""
+    return percent_text(value) or "—"
+
+
 def _environment():
     # A misspelt variable must fail loudly rather than leave a blank where a number belongs.
-    return Environment(undefined=StrictUndefined, autoescape=True)
+    environment = Environment(undefined=StrictUndefined, autoescape=True)
+    environment.filters["percent"] = percent
+    return environment
 
 
 _UNKNOWN_TAG = re.compile(r"unknown tag '([^']+)'")
@@ -169,9 +177,9 @@ def upload_template(code, name, file_bytes, file_name, user, description=""):
 
 def item_shape(item):
     """How an item of a form comes out of the roll-up: "both" ({new, cumulative}), "text" (a
-    list of reports) or "single" (one number)."""
-    if item["kind"] == ItemKind.TEXT:
-        return "text"
+    list of reports), "ratio" (a percentage, or None) or "single" (one number)."""
+    if item["kind"] in (ItemKind.TEXT, ItemKind.RATIO):
+        return item["kind"]
     if item["kind"] == ItemKind.NUMBER:
         return "both" if item.get("accumulate") else "single"
     measure = item.get("measure") or ("current" if source(item["source"]).since else "both")
@@ -211,7 +219,10 @@ def template_context_help(form=None):
         shape = item_shape(item)
         if shape == "text":
             continue
-        if shape == "both":
+        if shape == "ratio":
+            rows.append({"tag": f"{{{{ {name}|percent }}}}", "label": _("%(label)s（百分数，无分母时为—）")
+                         % {"label": label}, "example": "87.5%"})
+        elif shape == "both":
             rows.append({"tag": f"{{{{ {name}.new }}}}", "label": _("%(label)s：当日新增") % {"label": label},
                          "example": "2"})
             rows.append({"tag": f"{{{{ {name}.cumulative }}}}", "label": _("%(label)s：累计") % {"label": label},

@@ -89,7 +89,12 @@ def test_json_figures_equal_the_daily_report_of_the_same_unit(triad, as_user):
         "tests_done_new": items["tests_done"]["new"],
         "tests_positive_new": items["tests_positive"]["new"],
         "screened_cumulative": items["screened_persons"]["cumulative"],
+        "samples_new": items["samples_taken"]["new"],
+        "samples_pending": items["samples_pending"],
+        "round_coverage": items["round_coverage"],
+        "vaccination_coverage": items["vaccination_coverage"],
     }
+    assert figures["round_coverage"] is None  # no round in force: no target, no ratio
     assert figures["under_control"] == 2 and figures["isolated_total"] == 1
     assert {key: data["completeness"][key] for key in ("expected", "received", "on_time")} == {
         key: report["completeness"][key] for key in ("expected", "received", "on_time")}

@@ -92,15 +92,15 @@ def test_filings_filter_by_unit_day_and_form(api, triad):
 
 
 def test_report_forms_in_force_and_every_version(api, triad):
-    daily = ReportForm.objects.get(code="daily")
-    ReportForm.objects.create(code="daily", version=2, name="疫情防控日报告（新版）", unit_types=["village"],
+    daily = ReportForm.objects.get(code="daily", version=2)
+    ReportForm.objects.create(code="daily", version=3, name="疫情防控日报告（新版）", unit_types=["village"],
                               effective_from=timezone.localdate().replace(year=2099), items=daily.items)
     client = api(triad.readonly)
     in_force = client.get("/api/v1/report-forms/").json()["results"]
-    assert [(row["code"], row["version"]) for row in in_force if row["code"] == "daily"] == [("daily", 1)]
+    assert [(row["code"], row["version"]) for row in in_force if row["code"] == "daily"] == [("daily", 2)]
     assert in_force[0]["deadlines"]["village"] == "14:00"
     every = client.get("/api/v1/report-forms/", {"code": "daily", "all_versions": "true"}).json()["results"]
-    assert [row["version"] for row in every] == [2, 1]
+    assert [row["version"] for row in every] == [3, 2, 1]
     later = every[0]["id"]
     assert client.get(f"/api/v1/report-forms/{later}/").json()["name"] == "疫情防控日报告（新版）"
     statistician = make_user("town_statistician", "statistician", triad.county.town)

@@ -7,7 +7,7 @@ import pytest
 import yaml
 from django.core.exceptions import ValidationError
 
-from fangkong.reports.models import ReportForm
+from fangkong.reports.models import Filing, ReportForm
 from fangkong.reports.services.form_rules import (
     export_form_yaml,
     form_document,
@@ -44,7 +44,8 @@ def test_unknown_source_and_measure_name_the_item(doc):
     doc["items"][8]["measure"] = "both"  # under_control: a source of records in force counts only 在管
     assert problems(doc) == [
         'items[3].source：未知的数据来源 "xxx"（可用：screened_persons、screened_households、flagged_persons、'
-        'leads_received、key_persons、key_persons_current、released、follow_up_anomalies、tests_done、tests_positive）',
+        'leads_received、key_persons、key_persons_current、released、follow_up_anomalies、tests_done、tests_positive、'
+        'samples_taken、samples_positive、samples_pending、round_coverage、vaccination）',
         'items[8].measure：数据来源 "key_persons_current" 只能统计 current',
     ]
 
@@ -64,7 +65,7 @@ def test_item_codes_kinds_and_keys(doc):
     doc["items"][21]["code"] = "带 空格"
     found = problems(doc)
     assert 'items[1].code：项目编码 "screened_persons" 重复' in found
-    assert "items[2].kind：必须是 computed（系统统计）、number（手工填报数字）或 text（手工填报文字）" in found
+    assert "items[2].kind：必须是 computed（系统统计）、number（手工填报数字）、text（手工填报文字）或 ratio（比率）" in found
     assert "items[19].source：只有系统统计项目（computed）才能设置" in found
     assert any(message.startswith("items[20].colour：未知的字段") for message in found)
     assert "items[21].code：必须是不超过40个字符的编码（字母、数字、-、_）" in found
@@ -114,29 +115,31 @@ def test_yaml_syntax_errors_give_the_line():
 
 
 def test_import_makes_a_new_higher_version(doc):
-    daily = ReportForm.objects.get(code="daily")
+    daily = ReportForm.objects.get(code="daily", version=2)
     text = export_form_yaml(daily)
     with pytest.raises(ValidationError) as error:
         import_form_yaml(text)
-    assert error.value.messages == ['version：报表 "daily" 已有第1版，新版本号必须大于1']
+    assert error.value.messages == ['version：报表 "daily" 已有第2版，新版本号必须大于2']
     newer = yaml.safe_load(text)
-    newer["version"] = 2
+    newer["version"] = 3
     newer["deadlines"]["village"] = "12:00"
     form = import_form_yaml(yaml.safe_dump(newer, allow_unicode=True))
-    assert form.version == 2 and form.deadline_time("village") == (12, 0)
+    assert form.version == 3 and form.deadline_time("village") == (12, 0)
     assert [item.get("slot") for item in form.items] == [item.get("slot") for item in daily.items]
-    assert ReportForm.objects.filter(code="daily").count() == 2
-    assert ReportForm.objects.in_force(doc["effective_from"]).get(code="daily").version == 2
+    assert ReportForm.objects.filter(code="daily").count() == 3
+    assert ReportForm.objects.in_force(daily.effective_from).get(code="daily").version == 3
+    assert ReportForm.objects.in_force(doc["effective_from"]).get(code="daily").version == 1
 
 
-def test_export_imports_back_identically():
-    daily = ReportForm.objects.get(code="daily")
+@pytest.mark.parametrize("version", [1, 2])
+def test_export_imports_back_identically(version):
+    daily = ReportForm.objects.get(code="daily", version=version)
     text = export_form_yaml(daily)
     assert "'14:00'" in text and "- {code: events, label: 有事报事（当日重要情况）, kind: text}" in text
     before = form_document(daily)
     slots = {item["code"]: item.get("slot") for item in daily.items}
-    daily.filings.all().delete()
-    daily.delete()
+    Filing.objects.filter(form_code="daily").delete()
+    ReportForm.objects.filter(code="daily").delete()
     again = import_form_yaml(text)
     assert form_document(again) == before
     assert {item["code"]: item.get("slot") for item in again.items} == slots

@@ -159,7 +159,7 @@
   function updateFigures(data) {
     setText('[data-field="as_of_text"]', data.as_of_text);
     data.figures.forEach(function (figure) {
-      setText('[data-figure="' + figure.key + '"] [data-value]', figure.value);
+      setText('[data-figure="' + figure.key + '"] [data-value]', figure.value === null ? "—" : figure.value);
     });
     var done = data.completeness;
     setText('[data-completeness="received"]', done.received);
