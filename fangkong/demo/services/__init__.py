@@ -1,6 +1,7 @@
 """The demo county (示范县): a fictional county with its organisation trees, leading groups,
-people and households, a door-to-door screening under way, key persons under control and a
-month of daily reports, built deterministically from a seed, and its demo users."""
+people and households, a door-to-door screening under way, key persons under control, a round
+of nucleic-acid testing with its key groups, vaccination records and a month of daily reports,
+built deterministically from a seed, and its demo users."""
 
 import random
 
@@ -17,7 +18,9 @@ from .people import plan_people, save_people
 from .reports import create_reports
 from .screening import create_screening
 from .size import Size
+from .testing import create_testing
 from .users import DEMO_PASSWORD, ensure_demo_users
+from .vaccination import create_vaccination
 
 DEMO_SEED = 20220127
 
@@ -50,5 +53,10 @@ def build_demo(scale=1.0, seed=DEMO_SEED):
         create_screening(county, rng)
     with transaction.atomic():
         create_control(county, rng)
+    # Parts added later draw from random streams of their own, so the earlier parts stay as they were.
+    with transaction.atomic():
+        create_testing(county, random.Random(f"{seed}:testing"))
+    with transaction.atomic():
+        create_vaccination(county, random.Random(f"{seed}:vaccination"))
     create_reports(county, rng)
     return county, True, users

@@ -26,6 +26,10 @@ SCHOOL_KINDS = {
 }
 # Staff affiliated to each site of a type (kind "staff").
 SITE_STAFF = {"checkpoint": 4, "isolation_site": 8, "clinic": 6, "sampling_point": 4, "lab": 6}
+# Villages (communities) of the first town with a sampling point of their own (村级采样点), where the
+# demo's round of whole-population testing samples its residents. Not staffed: the people planned
+# do not change with them.
+POINT_VILLAGES = 3
 
 
 def _node(code, name, type, **fields):
@@ -229,6 +233,10 @@ def _plan_sites(plan, size):
         code = staffed(f"{COUNTY_CODE}-CY{i:02d}", "sampling_point")
         _add(town_nodes[town.code], code, f"{town.name}核酸采样点", "sampling_point",
              address=f"{COUNTY_NAME}{town.name}")
+    first = town_nodes[towns[0].code]
+    for village in [n for n in first["children"] if n["data"]["type"] == "village"][:POINT_VILLAGES]:
+        data = village["data"]
+        _add(village, f"{data['code']}-CY", f"{data['name']}核酸采样点", "sampling_point", address=data["address"])
     for i in range(1, size.venues + 1):
         town = towns[(i - 1) % len(towns)]
         kind = names.VENUE_KINDS[(i - 1) % len(names.VENUE_KINDS)]

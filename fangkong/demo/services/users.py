@@ -23,6 +23,8 @@ DEMO_USERS = [
     ("checkpoint_staff", "checkpoint_staff", "checkpoint", ""),
     ("isolation_staff", "isolation_staff", "isolation_site", ""),
     ("testing_staff", "testing_staff", "sampling_point", ""),
+    # The town health centre's vaccinators look after the town's residents (接种名单、暂缓接种).
+    ("vaccination_staff", "vaccination_staff", "town", "镇"),
     ("inspector", "inspector", "county", ""),
     ("readonly", "readonly", "town", ""),
 ]

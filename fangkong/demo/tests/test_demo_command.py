@@ -41,6 +41,7 @@ DEMO_ROLES = {
     "checkpoint_staff": ("checkpoint_staff", "checkpoint"),
     "isolation_staff": ("isolation_staff", "isolation_site"),
     "testing_staff": ("testing_staff", "sampling_point"),
+    "vaccination_staff": ("vaccination_staff", "town"),
     "inspector": ("inspector", "county"),
     "readonly": ("readonly", "town"),
 }

@@ -23,6 +23,8 @@ from fangkong.reports.services.completeness import completeness
 from fangkong.reports.services.forms import FormNotFound, form_in_force
 from fangkong.screening.models import FollowUpFlag
 from fangkong.screening.services.coverage import coverage
+from fangkong.testing.models import Chase, Result, Sample, Target, TestingRound, Tube
+from fangkong.testing.services.coverage import drill_down
 
 
 def _width(text):
@@ -97,7 +99,26 @@ class Command(BaseCommand):
                 % {"campaign": campaign.name, "visited": total.households_visited,
                    "revisit": total.households_revisit, "flagged": flagged}
             )
+        self._testing_summary(county)
         self._reports_summary(county)
+
+    def _testing_summary(self, county):
+        testing_round = (TestingRound.objects.filter(unit_path__startswith=county.path, target=Target.ALL_RESIDENTS)
+                         .order_by("-starts_on", "-pk").first())
+        if testing_round is None:
+            return
+        tubes = Tube.objects.filter(round=testing_round)
+        total, _rows = drill_down(testing_round, testing_round.owner_unit)
+        self.stdout.write(
+            _("%(round)s (testing)：%(tubes)d 管 (tubes) · 采样 (sampled) %(people)d 人，应检 (target) %(target)d 人 · "
+              "阳性/异常管 (positive tubes) %(positive)d，已追踪 (chased) %(chased)d · 待出结果 (pending) %(pending)d 管")
+            % {"round": testing_round.name, "tubes": tubes.count(),
+               "people": Sample.objects.filter(round=testing_round).values("person").distinct().count(),
+               "target": total.target,
+               "positive": tubes.filter(result__in=[Result.POSITIVE, Result.ABNORMAL]).count(),
+               "chased": Chase.objects.filter(tube__round=testing_round).count(),
+               "pending": tubes.exclude(result__in=[Result.NEGATIVE, Result.POSITIVE, Result.ABNORMAL]).count()}
+        )
 
     def _reports_summary(self, county):
         try:
