@@ -7,12 +7,22 @@ orgs.services.move_unit and by save()).
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from fangkong.lib.masking import mask_id_number, mask_phone
 from fangkong.lib.pinyin import initials
 from fangkong.orgs.jurisdiction import JurisdictionQuerySet
+
+
+def with_id_number(numbers):
+    """The filter for persons holding an ID number of `numbers` (one string, or several), written
+    so that the partial unique index on `id_number` serves it: that index leaves out the empty
+    numbers, and a database uses it only when the query states the same condition (SQLite always,
+    PostgreSQL for lists longer than 100)."""
+    wanted = Q(id_number=numbers) if isinstance(numbers, str) else Q(id_number__in=numbers)
+    return wanted & ~Q(id_number="")
 
 
 class IDType(models.TextChoices):

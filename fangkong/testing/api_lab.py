@@ -17,7 +17,7 @@ from fangkong.api.base import ModelPermissions, RestrictedViewSetMixin, UnitCode
 from fangkong.lib.idnumbers import normalise as normalise_id
 from fangkong.lib.masking import mask_id_number
 from fangkong.orgs.models import UnitType
-from fangkong.people.models import Person
+from fangkong.people.models import Person, with_id_number
 
 from .models import LabBatch, Result, Sample, TubeResult
 from .services.certificates import WINDOWS, certificate
@@ -237,7 +237,7 @@ class CertificateViewSet(viewsets.GenericViewSet):
         person_id = request.query_params.get("person")
         visible = Person.objects.restrict(request.user)
         if id_number:
-            persons = list(Person.objects.filter(id_number=id_number).order_by("is_provisional", "pk"))
+            persons = list(Person.objects.filter(with_id_number(id_number)).order_by("is_provisional", "pk"))
             if not persons:
                 raise Http404(_("没有这个证件号码的人员记录。"))
             shown = visible.filter(pk__in=[p.pk for p in persons]).exists()

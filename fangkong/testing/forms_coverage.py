@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fangkong.lib.idnumbers import normalise
 from fangkong.orgs.models import Unit
-from fangkong.people.models import Person
+from fangkong.people.models import Person, with_id_number
 
 from .models import ExemptionReason, TestingRound
 from .services.frequency import known_groups
@@ -25,7 +25,7 @@ class PersonByIdField(forms.CharField):
 
     def clean(self, value):
         value = normalise(super().clean(value))
-        person = self.persons.filter(id_number=value).order_by("is_provisional", "pk").first() if value else None
+        person = self.persons.filter(with_id_number(value)).order_by("is_provisional", "pk").first() if value else None
         if person is None:
             raise ValidationError(_("证件号码“%(number)s”没有登记或不在您的辖区内") % {"number": value})
         return person

@@ -38,7 +38,7 @@ from fangkong.leads.services.workflow import verify_lead
 from fangkong.lib.dates import local_moment
 from fangkong.lib.idnumbers import with_check_digit
 from fangkong.orgs.models import Unit, UnitType
-from fangkong.people.models import Affiliation, Person
+from fangkong.people.models import Affiliation, Person, with_id_number
 from fangkong.testing.models import (
     ChaseMember,
     ExemptionReason,
@@ -252,7 +252,7 @@ def _new_id_number(rng, day):
     while True:
         birth = day - datetime.timedelta(days=rng.randint(30 * 365, 50 * 365))
         number = with_check_digit(f"430103{birth:%Y%m%d}{rng.randint(1, 499) * 2:03d}")
-        if not Person.objects.filter(id_number=number).exists():
+        if not Person.objects.filter(with_id_number(number)).exists():
             return number
 
 

@@ -11,7 +11,7 @@
 from dataclasses import dataclass
 
 from fangkong.orgs.models import RESIDENCE_TYPES, Unit
-from fangkong.people.models import Person
+from fangkong.people.models import Person, with_id_number
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class Route:
 
 def find_person(id_number="", phone=""):
     if id_number:
-        person = Person.objects.select_related("unit").filter(id_number=id_number).first()
+        person = Person.objects.select_related("unit").filter(with_id_number(id_number)).first()
         if person is not None:
             return person
     if phone:

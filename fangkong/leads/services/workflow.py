@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from fangkong.alerts.models import AlertKind
 from fangkong.alerts.services import resolve_alerts
 from fangkong.leads.models import Lead, LeadOutcome, LeadStatus
-from fangkong.people.models import Person
+from fangkong.people.models import Person, with_id_number
 
 
 def alert_key(lead, step):
@@ -45,7 +45,7 @@ def provisional_person(lead):
     if lead.person_id:
         return lead.person
     if lead.id_number:
-        person = Person.objects.filter(id_number=lead.id_number).first()
+        person = Person.objects.filter(with_id_number(lead.id_number)).first()
         if person is not None:
             return person
     person = Person(name=lead.name, id_type=lead.id_type, id_number=lead.id_number, phone=lead.phone,

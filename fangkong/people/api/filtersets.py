@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fangkong.api.filters import SubtreeFilter
 from fangkong.lib.idnumbers import IDNumberError, normalise, validate_resident_id
-from fangkong.people.models import Household, Person
+from fangkong.people.models import Household, Person, with_id_number
 from fangkong.people.services.search import search_persons
 
 
@@ -28,7 +28,7 @@ class PersonFilterSet(django_filters.FilterSet):
         except IDNumberError:
             # Not a valid resident ID: a passport or permit number, matched as written.
             number = normalise(value)
-        return queryset.filter(id_number=number)
+        return queryset.filter(with_id_number(number))
 
 
 class HouseholdFilterSet(django_filters.FilterSet):

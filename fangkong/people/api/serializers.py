@@ -12,7 +12,7 @@ from fangkong.lib.idnumbers import (
     validate_resident_id,
 )
 from fangkong.lib.phones import PhoneError, normalise_phone
-from fangkong.people.models import Household, IDType, Move, Person
+from fangkong.people.models import Household, IDType, Move, Person, with_id_number
 
 UNIT_CHANGE_REFUSED = _("更换所属单位请使用“迁移”操作，以便留下迁入迁出记录。")
 
@@ -75,7 +75,7 @@ class PersonSerializer(serializers.ModelSerializer):
             derived.update(
                 id_number=number, sex=sex_from_resident_id(number), birth_date=birth_date_from_resident_id(number)
             )
-        others = Person.objects.filter(id_number=number)
+        others = Person.objects.filter(with_id_number(number))
         if current is not None:
             others = others.exclude(pk=current.pk)
         if number and others.exists():

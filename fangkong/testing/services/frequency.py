@@ -36,7 +36,7 @@ from fangkong.lib.documents import Errors, as_date, parse_yaml, unknown_keys
 from fangkong.lib.idnumbers import normalise
 from fangkong.lib.masking import mask_id_number, mask_phone
 from fangkong.orgs.models import Unit
-from fangkong.people.models import Person
+from fangkong.people.models import Person, with_id_number
 from fangkong.people.services.columns import CellError, cell_text, is_blank, normalise_header, parse_date
 from fangkong.people.services.sheets import LedgerError, open_sheet
 from fangkong.people.services.xlsx import new_workbook
@@ -538,7 +538,7 @@ def import_members(path, unit, user, today=None):
     persons = {}
     wanted = [row["id_number"] for row in rows if row["id_number"]]
     for start in range(0, len(wanted), 1000):
-        for person in Person.objects.filter(id_number__in=wanted[start:start + 1000]).order_by("is_provisional", "pk"):
+        for person in Person.objects.filter(with_id_number(wanted[start:start + 1000])).order_by("is_provisional", "pk"):
             persons.setdefault(person.id_number, person)
     for row in rows:
         person = persons.get(row["id_number"])

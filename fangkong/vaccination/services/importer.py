@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from fangkong.orgs.jurisdiction import jurisdiction_paths
 from fangkong.orgs.models import Unit
-from fangkong.people.models import ImportBatch, Person
+from fangkong.people.models import ImportBatch, Person, with_id_number
 from fangkong.people.services import columns as cols
 from fangkong.people.services.columns import CellError, cell_text, is_blank, normalise_header
 from fangkong.people.services.sheets import LedgerError, open_sheet
@@ -283,7 +283,7 @@ def _persons(user, id_numbers):
     queryset = Person.objects.restrict(user) if user is not None else Person.objects.all()
     found = {}
     for chunk in _chunks(id_numbers):
-        for pk, number, name, unit_path in queryset.filter(id_number__in=chunk).values_list(
+        for pk, number, name, unit_path in queryset.filter(with_id_number(chunk)).values_list(
                 "id", "id_number", "name", "unit_path"):
             found[number] = {"id": pk, "name": name, "unit_path": unit_path}
     return found
