@@ -38,6 +38,7 @@ from fangkong.reports.services.deadlines import check_report_deadlines
 from fangkong.reports.services.forms import FormNotFound, deadline, form_in_force
 from fangkong.reports.services.rollup import rollup_many
 from fangkong.reports.services.snapshots import resnapshot_after_correction, snapshot_units, take_snapshots
+from fangkong.vaccination.services.coverage import doses_unchanged
 
 HISTORY_DAYS = 30
 # Shares of a unit's reports filed late and not filed; a few units are often late or missing.
@@ -109,7 +110,8 @@ def create_reports(county, rng, now=None):
     corrections = _pick_corrections(days, rng)
     made = iter(CORRECTIONS_MADE * CORRECTIONS)
     written = 0
-    with transaction.atomic():
+    # The doses are in before the reports, and the reports change none: count each day once.
+    with transaction.atomic(), doses_unchanged():
         for day in days:
             form = forms[day]
             filings = _plan_day(form, profiles, day, today, now, held_today, rng)

@@ -26,6 +26,7 @@ course, deferred), a few rows per unit, rolled up to any set of paths in Python.
 
 import datetime
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import connection
@@ -207,8 +208,43 @@ def coverage_by_path(paths, on_date):
     result = {path: Coverage() for path in paths}
     if not paths:
         return result
+    prefixes = tuple(sorted(minimal_paths(paths)))
+    if _held is not None:
+        key = (prefixes, on_date)
+        if key not in _held:
+            _held[key] = _by_unit(prefixes, on_date)
+        by_unit = _held[key]
+    else:
+        by_unit = _by_unit(prefixes, on_date)
+    for unit_path, cohorts in by_unit.items():
+        unit_coverage = Coverage(cohorts)
+        for prefix in ancestor_paths(unit_path):
+            if prefix in result:
+                result[prefix].add(unit_coverage)
+    return result
+
+
+# While `doses_unchanged()` holds: {(prefixes, date): counts by unit path}.
+_held = None
+
+
+@contextmanager
+def doses_unchanged():
+    """For a caller that counts the same dates many times while it knows that people, doses and
+    deferrals do not change (the demo writing a month of daily reports after the doses): each
+    date's counts are read once in the block and reused."""
+    global _held
+    outer, _held = _held, {} if _held is None else _held
+    try:
+        yield
+    finally:
+        _held = outer
+
+
+def _by_unit(prefixes, on_date):
+    """{unit path: {cohort: Counter of FIELDS}} of the persons living at each unit path."""
     by_unit = defaultdict(lambda: {key: Counter() for key in COHORT_KEYS})
-    for unit_path, cohort, top, course, deferred, persons in _grouped_rows(minimal_paths(paths), on_date):
+    for unit_path, cohort, top, course, deferred, persons in _grouped_rows(prefixes, on_date):
         counts = by_unit[unit_path][COHORT_KEYS[cohort - 1]]
         counts["population"] += persons
         if deferred:
@@ -221,12 +257,7 @@ def coverage_by_path(paths, on_date):
             counts["full"] += persons
         if course and top > course:
             counts["boosted"] += persons
-    for unit_path, cohorts in by_unit.items():
-        unit_coverage = Coverage(cohorts)
-        for prefix in ancestor_paths(unit_path):
-            if prefix in result:
-                result[prefix].add(unit_coverage)
-    return result
+    return dict(by_unit)
 
 
 def unit_coverage(unit, on_date):

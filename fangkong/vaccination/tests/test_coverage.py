@@ -11,6 +11,7 @@ from fangkong.vaccination.services.coverage import (
     age_on,
     cohort_of,
     coverage_by_path,
+    doses_unchanged,
     months_before,
     ranking,
     sort_ranking,
@@ -156,6 +157,21 @@ def test_counts_for_nested_paths_in_one_query(county):
     assert counts[county.county.path]["population"] == 4 and counts[county.county.path]["vaccinated"] == 3
     assert counts[county.other_town.path] == counts[county.river.path]
     assert counts[county.river.path]["full"] == 0 and counts[county.river.path]["vaccinated"] == 1
+
+
+def test_while_doses_are_unchanged_each_date_is_read_once(county):
+    doses(aged(county.east_grid, 30), 2)
+    paths = [county.town.path, county.east.path]
+    with doses_unchanged(), CaptureQueriesContext(connection) as queries:
+        first = vaccination_counts(paths, DAY)
+        again = vaccination_counts([county.east.path, county.town.path], DAY)
+        vaccination_counts(paths, DAY - datetime.timedelta(days=1))
+    assert len(queries) == 2
+    assert first == again
+    assert first[county.town.path]["full"] == 1
+    # Outside the block every call reads the tables again.
+    doses(aged(county.east_grid, 40), 2)
+    assert vaccination_counts(paths, DAY)[county.town.path]["full"] == 2
 
 
 def test_counts_of_a_unit_without_people_are_zero(county):
