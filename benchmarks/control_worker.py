@@ -26,13 +26,10 @@ step runs in its own child process.
 """
 
 import argparse
-import json
 import os
 import random
-import resource
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -41,9 +38,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from import_persons import Database  # noqa: E402  (the same throwaway-database lifecycle)
+from import_persons import Database, add_child_arguments, child, run_child  # noqa: E402  (shared lifecycle, runner)
 
-REPO = Path(__file__).resolve().parent.parent
 LIST_COUNTY_CASES = 20_000
 CASES_PER_GRID = 250
 GRIDS_PER_VILLAGE = 5
@@ -55,14 +51,6 @@ WINDOWS = ((8, 10), (16, 18))
 PASS_GOAL = 1.0
 PASS_RATIO_GOAL = 3.0
 LIST_GOAL = 0.3
-
-
-def _setup_django():
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fangkong.settings")
-    sys.path.insert(0, str(REPO))
-    import django
-
-    django.setup()
 
 
 def _moments():
@@ -364,31 +352,14 @@ def step_linelist(workdir, path, code=None):
 STEPS = {"load": step_load, "limit": step_limit, "pass": step_pass, "linelist": step_linelist}
 
 
-def run_child(args):
-    _setup_django()
-    result = STEPS[args.step](args.workdir, **json.loads(args.params))
-    result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps(result))
-
-
-# ---- parent ----
-
-def child(step, env, workdir, **params):
-    command = [sys.executable, __file__, "--step", step, "--workdir", str(workdir), "--params", json.dumps(params)]
-    done = subprocess.run(command, env=env, capture_output=True, text=True)
-    if done.returncode:
-        raise SystemExit(f"step {step} failed:\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def run(cases, database_url, out=sys.stdout):
     """Run the benchmark; returns its result rows (dicts) and prints the table."""
     with tempfile.TemporaryDirectory(prefix="fangkong-bench-") as workdir, Database(database_url, workdir) as db:
-        loaded = child("load", db.env, workdir, cases=cases)
-        limit = child("limit", db.env, workdir)
-        worker = child("pass", db.env, workdir)
-        dashboard = child("linelist", db.env, workdir, path="/control/lists/")
-        missed_list = child("linelist", db.env, workdir, path="/control/lists/missed_slot/", code="missed_slot")
+        loaded = child(__file__, "load", db.env, workdir, cases=cases)
+        limit = child(__file__, "limit", db.env, workdir)
+        worker = child(__file__, "pass", db.env, workdir)
+        dashboard = child(__file__, "linelist", db.env, workdir, path="/control/lists/")
+        missed_list = child(__file__, "linelist", db.env, workdir, path="/control/lists/missed_slot/", code="missed_slot")
     closed = worker["counts"].get("slots_closed")
     assert closed == limit["rows"] == loaded["open_missed"], (closed, limit["rows"], loaded["open_missed"])
     results = [
@@ -435,12 +406,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=200_000)
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
-    parser.add_argument("--step", help=argparse.SUPPRESS)
-    parser.add_argument("--workdir", help=argparse.SUPPRESS)
-    parser.add_argument("--params", help=argparse.SUPPRESS)
+    add_child_arguments(parser)
     args = parser.parse_args()
     if args.step:
-        run_child(args)
+        run_child(args, STEPS)
     else:
         run(args.cases, args.database_url)
 

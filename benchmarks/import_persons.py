@@ -30,14 +30,6 @@ VILLAGES = 2
 
 # ---- child steps (run with Django set up against the benchmark database) ----
 
-def _setup_django():
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fangkong.settings")
-    sys.path.insert(0, str(REPO))
-    import django
-
-    django.setup()
-
-
 def step_migrate(workdir):
     from django.core.management import call_command
 
@@ -145,21 +137,43 @@ def step_raw(workdir, path, root):
 STEPS = {"migrate": step_migrate, "generate": step_generate, "import": step_import, "raw": step_raw}
 
 
-def run_child(args):
-    _setup_django()
-    result = STEPS[args.step](args.workdir, **json.loads(args.params))
+# ---- the child-process runner shared by every benchmark ----
+# Each measured step runs in a fresh process (its own peak RSS, no warm caches carried over):
+# the parent calls child(script, step, …), which runs `script --step step …`; the script's
+# main() hands those arguments to run_child with its table of steps.
+
+def add_child_arguments(parser):
+    parser.add_argument("--step", help=argparse.SUPPRESS)
+    parser.add_argument("--workdir", help=argparse.SUPPRESS)
+    parser.add_argument("--params", help=argparse.SUPPRESS)
+
+
+def setup_django():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fangkong.settings")
+    sys.path.insert(0, str(REPO))
+    import django
+
+    django.setup()
+
+
+def run_child(args, steps):
+    """In the child: run step `args.step` of `steps` and print its result (JSON) with the peak RSS."""
+    setup_django()
+    result = steps[args.step](args.workdir, **json.loads(args.params))
     result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(result))
 
 
-# ---- parent: database lifecycle, steps in child processes, the table ----
-
-def child(step, env, workdir, **params):
-    command = [sys.executable, __file__, "--step", step, "--workdir", str(workdir), "--params", json.dumps(params)]
+def child(script, step, env, workdir, **params):
+    """In the parent: run `step` of the benchmark `script` in a child process; returns its result."""
+    command = [sys.executable, str(script), "--step", step, "--workdir", str(workdir), "--params", json.dumps(params)]
     done = subprocess.run(command, env=env, capture_output=True, text=True)
     if done.returncode:
         raise SystemExit(f"step {step} failed:\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# ---- parent: database lifecycle, steps in child processes, the table ----
 
 
 class Database:
@@ -202,18 +216,18 @@ def run(rows, database_url, sources, reimport=True, out=sys.stdout):
     """Run the benchmark and return its result rows (dicts)."""
     results = []
     with tempfile.TemporaryDirectory(prefix="fangkong-bench-") as workdir, Database(database_url, workdir) as db:
-        tree = child("migrate", db.env, workdir)
+        tree = child(__file__, "migrate", db.env, workdir)
         files = {}
         for source in sources:
             files[source] = str(Path(workdir) / f"persons.{source}")
-            child("generate", db.env, workdir, rows=rows, path=files[source], grids=tree["grids"])
-        raw = child("raw", db.env, workdir, path=files[sources[0]], root=tree["root"])
+            child(__file__, "generate", db.env, workdir, rows=rows, path=files[source], grids=tree["grids"])
+        raw = child(__file__, "raw", db.env, workdir, path=files[sources[0]], root=tree["root"])
         results.append({"source": "raw load", **raw})
         for source in sources:
-            result = child("import", db.env, workdir, path=files[source], root=tree["root"])
+            result = child(__file__, "import", db.env, workdir, path=files[source], root=tree["root"])
             results.append({"source": source, **result})
             if reimport and source == sources[0]:
-                again = child("import", db.env, workdir, path=files[source], root=tree["root"], keep=True)
+                again = child(__file__, "import", db.env, workdir, path=files[source], root=tree["root"], keep=True)
                 results.append({"source": f"{source} again", **again})
         for result in results:
             result.update(database=db.label, rows=rows, ratio=result["seconds"] / raw["seconds"])
@@ -239,12 +253,10 @@ def main():
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
     parser.add_argument("--sources", default="csv,xlsx", help="comma-separated: csv, xlsx")
     parser.add_argument("--no-reimport", action="store_true", help="skip the second (unchanged) import")
-    parser.add_argument("--step", help=argparse.SUPPRESS)
-    parser.add_argument("--workdir", help=argparse.SUPPRESS)
-    parser.add_argument("--params", help=argparse.SUPPRESS)
+    add_child_arguments(parser)
     args = parser.parse_args()
     if args.step:
-        run_child(args)
+        run_child(args, STEPS)
     else:
         run(args.rows, args.database_url, args.sources.split(","), reimport=not args.no_reimport)
 

@@ -29,9 +29,7 @@ import datetime
 import json
 import os
 import random
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,9 +37,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from import_persons import Database  # noqa: E402  (the same throwaway-database lifecycle)
+from import_persons import Database, add_child_arguments, child, run_child  # noqa: E402  (shared lifecycle, runner)
 
-REPO = Path(__file__).resolve().parent.parent
 FORM_CODE = "bench"
 ITEMS = [f"item_{i:02d}" for i in range(1, 21)]
 DEADLINE = "14:00"
@@ -56,14 +53,6 @@ ROLLUP_GOAL = 0.2
 COMPLETENESS_GOAL = 1.0
 ROLLUP_RUNS = 5
 COMPLETENESS_RUNS = 3
-
-
-def _setup_django():
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fangkong.settings")
-    sys.path.insert(0, str(REPO))
-    import django
-
-    django.setup()
 
 
 def tree_shape(units):
@@ -120,7 +109,7 @@ def _tree_rows(city, districts, towns, villages, next_id):
     return rows, leaves
 
 
-def _drop_filing_indexes(cursor, table):
+def drop_indexes(cursor, table):
     """Drop the table's constraints and indexes except its primary key; returns the statements
     that build them again."""
     cursor.execute(
@@ -202,7 +191,7 @@ def step_load(workdir, units, days):
         Unit.objects.filter(pk=city.pk).update(numchild=districts)
         cursor.execute(f"SELECT setval(pg_get_serial_sequence('{Unit._meta.db_table}', 'id'), %s)", [rows[-1][0]])
         del rows
-        rebuild = _drop_filing_indexes(cursor, table)
+        rebuild = drop_indexes(cursor, table)
         with cursor.cursor.copy(
             f"COPY {table} (id, form_id, form_code, unit_id, unit_path, day, version, values, computed, zero_report, "
             f"late, filed_at, filed_by_id, reason, superseded_at, {slots}) FROM STDIN"
@@ -379,33 +368,16 @@ def step_duckdb(workdir, days, district):
 STEPS = {"load": step_load, "export": step_export, "fangkong": step_fangkong, "duckdb": step_duckdb}
 
 
-def run_child(args):
-    _setup_django()
-    result = STEPS[args.step](args.workdir, **json.loads(args.params))
-    result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps(result))
-
-
-# ---- parent ----
-
-def child(step, env, workdir, **params):
-    command = [sys.executable, __file__, "--step", step, "--workdir", str(workdir), "--params", json.dumps(params)]
-    done = subprocess.run(command, env=env, capture_output=True, text=True)
-    if done.returncode:
-        raise SystemExit(f"step {step} failed:\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def run(units, days, database_url, out=sys.stdout):
     """Run the benchmark; returns its result rows (dicts) and prints the table."""
     if not database_url.startswith(("postgres://", "postgresql://")):
         raise SystemExit("the roll-up benchmark runs on PostgreSQL: give --database-url or DATABASE_URL")
     district = f"{CITY_CODE}00"
     with tempfile.TemporaryDirectory(prefix="fangkong-bench-") as workdir, Database(database_url, workdir) as db:
-        loaded = child("load", db.env, workdir, units=units, days=days)
-        exported = child("export", db.env, workdir)
-        engine = child("fangkong", db.env, workdir, days=days, district=district)
-        limit = child("duckdb", db.env, workdir, days=days, district=district)
+        loaded = child(__file__, "load", db.env, workdir, units=units, days=days)
+        exported = child(__file__, "export", db.env, workdir)
+        engine = child(__file__, "fangkong", db.env, workdir, days=days, district=district)
+        limit = child(__file__, "duckdb", db.env, workdir, days=days, district=district)
         ours = json.loads(Path(workdir, "fangkong.json").read_text())
         theirs = json.loads(Path(workdir, "duckdb.json").read_text())
     for name in ("district", "city", "completeness"):
@@ -448,12 +420,10 @@ def main():
     parser.add_argument("--units", type=int, default=100_000)
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
-    parser.add_argument("--step", help=argparse.SUPPRESS)
-    parser.add_argument("--workdir", help=argparse.SUPPRESS)
-    parser.add_argument("--params", help=argparse.SUPPRESS)
+    add_child_arguments(parser)
     args = parser.parse_args()
     if args.step:
-        run_child(args)
+        run_child(args, STEPS)
     else:
         run(args.units, args.days, args.database_url)
 

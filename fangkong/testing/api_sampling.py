@@ -1,8 +1,12 @@
 """REST API of rounds and sampling: `/api/v1/testing-rounds/` (list, read, create),
 `/api/v1/sampling-points/` (list, read, add), `/api/v1/tubes/` (list, read, open) with
 `POST /api/v1/tubes/{barcode}/scan/` — the batch for handheld scanners — and
-`POST /api/v1/tubes/{barcode}/close/`. Tubes are limited by their point's place; members are
-shown with ID numbers masked for roles that may not see them."""
+`POST /api/v1/tubes/{barcode}/close/`, and `POST /api/v1/sampling/uploads/` — the bulk upload
+of offline scanners (JSON records or a CSV body). Tubes are limited by their point's place;
+members are shown with ID numbers masked for roles that may not see them."""
+
+import csv
+import io
 
 import django_filters
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -10,19 +14,31 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import exceptions, mixins, permissions, serializers, viewsets
+from drf_spectacular.utils import OpenApiTypes, extend_schema, extend_schema_field
+from rest_framework import exceptions, mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.response import Response
 
 from fangkong.api.base import IDNumberField, RestrictedPrimaryKeyRelatedField, RestrictedViewSetMixin, UnitCodeField
 from fangkong.api.filters import SubtreeFilter
 
 from .models import Sample, SamplingPoint, Target, TestingRound, Tube, TubeStatus
+from .services import ingest as ingest_services
 from .services import rounds as round_services
 from .services import sampling as sampling_services
+from .services.lab import parse_moment
 
 MAX_CODES = 500
+MAX_UPLOAD_RECORDS = 100_000
+# CSV headers of an upload: the field names, or their Chinese names.
+UPLOAD_COLUMNS = {
+    "barcode": ("barcode", "试管条码", "管码"), "point": ("point", "采样点", "采样点编码"),
+    "code": ("code", "扫码内容", "身份证号", "健康码"), "scanned_at": ("scanned_at", "采样时间"),
+    "scanner": ("scanner", "采样人员", "采样人员账号"),
+}
+UPLOAD_LABELS = {"barcode": _("试管条码"), "point": _("采样点"), "code": _("扫码内容"), "scanned_at": _("采样时间"),
+                 "scanner": _("采样人员")}
 
 
 def as_drf_error(error):
@@ -163,6 +179,116 @@ class ScanOutcomeSerializer(serializers.Serializer):
     tube = TubeSerializer()
     accepted = serializers.IntegerField(label=_("本次采样人数"))
     results = ScanResultSerializer(many=True)
+
+
+class UploadRecordSerializer(serializers.Serializer):
+    barcode = serializers.CharField(max_length=60, allow_blank=True, label=_("试管条码"))
+    point = serializers.CharField(max_length=60, label=_("采样点编码"))
+    code = serializers.CharField(max_length=2000, allow_blank=True, label=_("扫码内容"))
+    scanned_at = serializers.DateTimeField(label=_("采样时间"))
+    scanner = serializers.CharField(max_length=150, required=False, allow_blank=True, default="",
+                                    label=_("采样人员账号"), help_text=_("默认为上传人"))
+
+
+class UploadSerializer(serializers.Serializer):
+    round = serializers.IntegerField(label=_("轮次"))
+    unit = UnitCodeField(required=False, allow_null=True, label=_("未登记人员所属单位编码"),
+                         help_text=_("默认为采样点的上级村（社区）或网格"))
+    records = UploadRecordSerializer(many=True, allow_empty=False, max_length=MAX_UPLOAD_RECORDS,
+                                     label=_("采样记录"))
+
+
+class CSVUploadParamsSerializer(serializers.Serializer):
+    """The query of a CSV upload: what the JSON body would carry besides the records."""
+
+    round = serializers.IntegerField(label=_("轮次"))
+    unit = UnitCodeField(required=False, allow_null=True, label=_("未登记人员所属单位编码"))
+
+
+class RefusalSerializer(serializers.Serializer):
+    row = serializers.IntegerField(label=_("行号"), help_text=_("JSON 记录从1起；CSV 为文件中的行号"))
+    barcode = serializers.CharField(label=_("试管条码"))
+    code = serializers.CharField(label=_("扫码内容"))
+    reason = serializers.CharField(label=_("未采原因"))
+
+
+class UploadOutcomeSerializer(serializers.Serializer):
+    records = serializers.IntegerField(label=_("记录数"))
+    accepted = serializers.IntegerField(label=_("已采"))
+    refused = serializers.IntegerField(label=_("未采"))
+    provisional = serializers.IntegerField(label=_("新登记临时人员"))
+    tubes_opened = serializers.IntegerField(label=_("新开管数"))
+    tubes_closed = serializers.IntegerField(label=_("满管封管数"))
+    refusals = RefusalSerializer(many=True)
+
+
+class UploadRowErrorSerializer(serializers.Serializer):
+    row = serializers.IntegerField(allow_null=True)
+    column = serializers.CharField()
+    message = serializers.CharField()
+
+
+class UploadErrorsSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    errors = UploadRowErrorSerializer(many=True)
+
+
+class CSVParser(BaseParser):
+    """A CSV body, handed over as bytes (read by `read_upload_csv`)."""
+
+    media_type = "text/csv"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return stream.read()
+
+
+def _decode(body):
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return body.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise serializers.ValidationError(_("CSV 文件应为 UTF-8 或 GB18030 编码"))
+
+
+def read_upload_csv(body):
+    """(records, row numbers, errors) of a CSV upload: a header row naming the columns (see
+    UPLOAD_COLUMNS), then one scan a row. Errors are {row, column, message} in Chinese."""
+    reader = csv.reader(io.StringIO(_decode(body)))
+    header = next(reader, None) or []
+    names = {name.lower(): key for key, options in UPLOAD_COLUMNS.items() for name in options}
+    mapping = {}
+    for index, cell in enumerate(header):
+        key = names.get(cell.strip().lower())
+        if key and key not in mapping:
+            mapping[key] = index
+    missing = [str(UPLOAD_LABELS[key]) for key in ("barcode", "point", "code", "scanned_at") if key not in mapping]
+    if missing:
+        return [], [], [{"row": 1, "column": "", "message": _("表头缺少以下列：%(columns)s") % {
+            "columns": "、".join(missing)}}]
+    records, rows, errors = [], [], []
+    for row_no, cells in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(records) >= MAX_UPLOAD_RECORDS:
+            errors.append({"row": row_no, "column": "", "message": _("一次最多上传%(n)d条记录")
+                           % {"n": MAX_UPLOAD_RECORDS}})
+            break
+
+        def cell(key):
+            index = mapping.get(key)
+            return cells[index].strip() if index is not None and index < len(cells) else ""
+
+        try:
+            moment = parse_moment(cell("scanned_at"))
+        except DjangoValidationError as error:
+            errors.append({"row": row_no, "column": header[mapping["scanned_at"]], "message": error.messages[0]})
+            continue
+        records.append((cell("barcode"), cell("point"), cell("code"), moment, cell("scanner")))
+        rows.append(row_no)
+    if not records and not errors:
+        errors.append({"row": None, "column": "", "message": _("文件中没有数据行")})
+    return records, rows, errors
 
 
 # ---------------------------------------------------------------------------------------------
@@ -311,7 +437,62 @@ class TubeViewSet(RestrictedViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
         return self._respond(tube)
 
 
+class SamplingUploadViewSet(viewsets.GenericViewSet):
+    """The bulk upload of offline scanners (离线采集批量上传): records of one round applied as
+    scans would be (see services/ingest.py). Points outside the caller's jurisdiction are refused
+    record by record. Needs testing.add_sample."""
+
+    parser_classes = [JSONParser, CSVParser]
+    serializer_class = UploadSerializer
+    pagination_class = None
+
+    def get_permissions(self):
+        return [permissions.IsAuthenticated(), needs("testing.add_sample")()]
+
+    def _round(self, value):
+        try:
+            pk = int(value)
+        except (TypeError, ValueError):
+            pk = None
+        found = round_services.rounds_for(self.request.user).filter(pk=pk).first() if pk else None
+        if found is None:
+            raise serializers.ValidationError({"round": [_("轮次不存在或不在您的辖区内。")]})
+        return found
+
+    @extend_schema(
+        summary="批量上传采样记录（离线采集）",
+        request={"application/json": UploadSerializer, "text/csv": OpenApiTypes.BINARY},
+        parameters=[CSVUploadParamsSerializer],
+        responses={201: UploadOutcomeSerializer, 400: UploadErrorsSerializer},
+    )
+    def create(self, request):
+        if isinstance(request.data, bytes):
+            params = CSVUploadParamsSerializer(data=request.query_params, context=self.get_serializer_context())
+            params.is_valid(raise_exception=True)
+            testing_round, unit = self._round(params.validated_data["round"]), params.validated_data.get("unit")
+            records, rows, errors = read_upload_csv(request.data)
+            if errors:
+                return Response({"detail": _("有%(n)s处错误，未写入任何记录。") % {"n": len(errors)}, "errors": errors},
+                                status=status.HTTP_400_BAD_REQUEST)
+        else:
+            serializer = UploadSerializer(data=request.data, context=self.get_serializer_context())
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
+            testing_round, unit = self._round(data["round"]), data.get("unit")
+            records = [(r["barcode"], r["point"], r["code"], r["scanned_at"], r["scanner"]) for r in data["records"]]
+            rows = range(1, len(records) + 1)
+        try:
+            outcome = ingest_services.ingest(testing_round, records, request.user, timezone.now(), unit=unit)
+        except DjangoValidationError as error:
+            raise as_drf_error(error) from None
+        body = outcome.counts()
+        body["refusals"] = [{"row": rows[r.index], "barcode": r.barcode, "code": r.code, "reason": r.reason}
+                            for r in outcome.refusals]
+        return Response(UploadOutcomeSerializer(body).data, status=status.HTTP_201_CREATED)
+
+
 def register(router):
     router.register("testing-rounds", TestingRoundViewSet, basename="testing-round")
     router.register("sampling-points", SamplingPointViewSet, basename="sampling-point")
     router.register("tubes", TubeViewSet, basename="tube")
+    router.register("sampling/uploads", SamplingUploadViewSet, basename="sampling-upload")

@@ -11,6 +11,7 @@ and is flagged as conflicting, and an alert is raised.
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from fangkong.orgs.jurisdiction import JurisdictionQuerySet
@@ -19,7 +20,7 @@ from fangkong.orgs.models import Unit
 
 class Target(models.TextChoices):
     ALL_RESIDENTS = "all_residents", _("全员")
-    KEY_GROUPS = "key_groups", _("重点人群")
+    KEY_GROUPS = "key_groups", pgettext_lazy("testing", "重点人群")
 
 
 class TestingRound(models.Model):
@@ -162,10 +163,15 @@ class Tube(models.Model):
 class Sample(models.Model):
     """One person's sample in one tube (a scan at the point)."""
 
-    tube = models.ForeignKey(Tube, verbose_name=_("采样管"), on_delete=models.CASCADE, related_name="samples")
-    round = models.ForeignKey(TestingRound, verbose_name=_("轮次"), on_delete=models.CASCADE, related_name="+")
+    # No index of their own: the unique (tube, person) and the (round, person) and (person,
+    # scanned_at) indexes below serve them; a day's samples run into the millions, and every index
+    # is paid on each of them.
+    tube = models.ForeignKey(Tube, verbose_name=_("采样管"), on_delete=models.CASCADE, related_name="samples",
+                             db_index=False)
+    round = models.ForeignKey(TestingRound, verbose_name=_("轮次"), on_delete=models.CASCADE, related_name="+",
+                              db_index=False)
     person = models.ForeignKey("people.Person", verbose_name=_("受检人"), on_delete=models.PROTECT,
-                               related_name="samples")
+                               related_name="samples", db_index=False)
     unit_path = models.CharField(max_length=255, db_index=True, editable=False)  # the person's
     scanned_at = models.DateTimeField(_("采样时间"))
     scanned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,

@@ -130,8 +130,7 @@ def chase_tubes(tubes, now):
             return []
         samples = list(
             Sample.objects.filter(tube__in=[t.pk for t in fresh]).order_by("tube_id", "pk").values_list(
-                "tube_id", "person_id", "person__unit_id", "person__unit_path", "person__name", "person__id_type",
-                "person__id_number", "person__phone", "person__address")
+                "tube_id", "person_id", "person__unit_id", "person__unit_path", "person__name")
         )
         counts = {}
         for row in samples:
@@ -153,71 +152,87 @@ def chase_tubes(tubes, now):
 
 
 def _members_leads_retests(tubes, chases, samples, counts, now):
+    """The statements take what they can from the tables themselves (the person's identity and
+    unit from people_person, the tube's reason once per tube): only ids and a few per-tube texts
+    are passed, which keeps ten thousand members cheap to send."""
     chase_of = {chase.tube_id: chase.pk for chase in chases}
-    tube_of = {t.pk: t for t in tubes}
     at = connection.ops.adapt_datetimefield_value
+    person = Person._meta.db_table
 
     due = lead_deadlines({row[3] for row in samples}, now, LeadSource.TESTING)
-    reasons = {t.pk: _lead_reason(t, is_single(t) or counts.get(t.pk) == 1) for t in tubes}
-    payloads = {t.pk: json.dumps({"tube": t.barcode, "result": t.result, "_routed": "person",
-                                  "_received_by": t.point.unit.code}, ensure_ascii=False) for t in tubes}
-    lead_table, lead_params = rows_table(
-        [("unit", "bigint"), ("path", "text"), ("person", "bigint"), ("name", "text"), ("id_type", "text"),
-         ("id_number", "text"), ("phone", "text"), ("address", "text"), ("reason", "text"), ("reported_by", "text"),
-         ("payload", "text"), ("verify_due", "timestamptz"), ("dispose_due", "timestamptz")],
-        [(unit_id, path, person_id, name, id_type, id_number, phone, address, reasons[tube_id],
-          tube_of[tube_id].point.unit.name[:100], payloads[tube_id], *due[path])
-         for tube_id, person_id, unit_id, path, name, id_type, id_number, phone, address in samples],
+    tube_table, tube_params = rows_table(
+        [("tube", "bigint"), ("reason", "text"), ("reported_by", "text"), ("payload", "text")],
+        [(t.pk, _lead_reason(t, is_single(t) or counts.get(t.pk) == 1), t.point.unit.name[:100],
+          json.dumps({"tube": t.barcode, "result": t.result, "_routed": "person", "_received_by": t.point.unit.code},
+                     ensure_ascii=False)) for t in tubes],
     )
-    created = _fetch(
+    due_table, due_params = rows_table(
+        [("path", "text"), ("verify_due", "timestamptz"), ("dispose_due", "timestamptz")],
+        [(path, *moments) for path, moments in due.items()],
+    )
+    member_table, member_params = rows_table([("tube", "bigint"), ("person", "bigint")],
+                                             [(tube_id, person_id) for tube_id, person_id, *_rest in samples])
+    created = _insert_leads(
         f"INSERT INTO {Lead._meta.db_table} (source, unit_id, unit_path, person_id, name, id_type, id_number, phone, "
         f"address, origin, origin_division_code, route, category, health, reason, reported_by, payload, status, "
         f"received_at, verify_due_at, dispose_due_at, outcome, outcome_note, handed_to) "
-        f"SELECT %s, v.unit, v.path, v.person, v.name, v.id_type, v.id_number, v.phone, v.address, '', '', '', '', "
-        f"{_json_column('%s')}, v.reason, v.reported_by, {_json_column('v.payload')}, %s, %s, v.verify_due, "
-        f"v.dispose_due, '', '', '' FROM {lead_table} v RETURNING id, person_id, CAST(payload AS TEXT)",
-        [LeadSource.TESTING, "{}", LeadStatus.RECEIVED, at(now), *lead_params],
+        f"SELECT %s, p.unit_id, p.unit_path, p.id, p.name, p.id_type, p.id_number, p.phone, p.address, '', '', '', "
+        f"'', {_json_column('%s')}, t.reason, t.reported_by, {_json_column('t.payload')}, %s, %s, d.verify_due, "
+        f"d.dispose_due, '', '', '' FROM {member_table} m JOIN {person} p ON p.id = m.person "
+        f"JOIN {tube_table} t ON t.tube = m.tube JOIN {due_table} d ON d.path = p.unit_path",
+        [LeadSource.TESTING, "{}", LeadStatus.RECEIVED, at(now), *member_params, *tube_params, *due_params],
+        now,
     )
     # A person may be in two tubes of one call (two rounds): the lead is told apart by its tube.
     barcode_tube = {t.barcode: t.pk for t in tubes}
     lead_of = {(barcode_tube[json.loads(payload)["tube"]], person_id): lead_id
                for lead_id, person_id, payload in created}
-    _lead_history(list(lead_of.values()), now)
 
     member_table, member_params = rows_table(
-        [("chase", "bigint"), ("person", "bigint"), ("path", "text"), ("lead", "bigint")],
-        [(chase_of[tube_id], person_id, path, lead_of[(tube_id, person_id)])
-         for tube_id, person_id, _u, path, *_rest in samples],
+        [("chase", "bigint"), ("person", "bigint"), ("lead", "bigint")],
+        [(chase_of[tube_id], person_id, lead_of[(tube_id, person_id)]) for tube_id, person_id, *_rest in samples],
     )
     _fetch(
         f"INSERT INTO {ChaseMember._meta.db_table} (chase_id, person_id, unit_path, lead_id) "
-        f"SELECT v.chase, v.person, v.path, v.lead FROM {member_table} v RETURNING id",
+        f"SELECT v.chase, v.person, p.unit_path, v.lead FROM {member_table} v JOIN {person} p ON p.id = v.person "
+        f"RETURNING id",
         member_params,
     )
-    retest_table, retest_params = rows_table(
-        [("person", "bigint"), ("path", "text"), ("tube", "bigint")],
-        [(person_id, path, tube_id) for tube_id, person_id, _u, path, *_rest in samples],
-    )
+    retest_table, retest_params = rows_table([("person", "bigint"), ("tube", "bigint")],
+                                             [(person_id, tube_id) for tube_id, person_id, *_rest in samples])
     _fetch(
         f"INSERT INTO {RetestOrder._meta.db_table} (person_id, unit_path, reason_tube_id, ordered_at) "
-        f"SELECT v.person, v.path, v.tube, %s FROM {retest_table} v RETURNING id",
+        f"SELECT v.person, p.unit_path, v.tube, %s FROM {retest_table} v JOIN {person} p ON p.id = v.person "
+        f"RETURNING id",
         [at(now), *retest_params],
     )
 
 
-def _lead_history(lead_ids, now):
-    """The leads' first history rows (created), as saving them one by one would record them."""
+def _insert_leads(insert, params, now):
+    """Run the leads' INSERT … SELECT with their first history rows (created), as saving them one
+    by one would record them; returns [(id, person id, payload as text)]. On PostgreSQL both go in
+    one statement (the history is copied from the rows just inserted); SQLite reads them back."""
     history = Lead.history.model
     columns = [f.column for f in history._meta.concrete_fields if not f.name.startswith("history_")]
     names = ", ".join(columns)
+    stamp = [connection.ops.adapt_datetimefield_value(now), _("阳性管追踪")]
+    if connection.vendor == "postgresql":
+        return _fetch(
+            f"WITH created AS ({insert} RETURNING *), logged AS (INSERT INTO {history._meta.db_table} ({names}, "
+            f"history_date, history_change_reason, history_type) SELECT {names}, %s, %s, '+' FROM created) "
+            f"SELECT id, person_id, CAST(payload AS TEXT) FROM created",
+            [*params, *stamp],
+        )
+    created = _fetch(f"{insert} RETURNING id, person_id, CAST(payload AS TEXT)", params)
+    ids_table, ids_params = rows_table([("id", "bigint")], [(row[0],) for row in created])
     picked = ", ".join(f"l.{column}" for column in columns)
-    ids_table, ids_params = rows_table([("id", "bigint")], [(pk,) for pk in lead_ids])
     _fetch(
         f"INSERT INTO {history._meta.db_table} ({names}, history_date, history_change_reason, history_type) "
         f"SELECT {picked}, %s, %s, '+' FROM {Lead._meta.db_table} l JOIN {ids_table} v ON v.id = l.id "
         f"RETURNING history_id",
-        [connection.ops.adapt_datetimefield_value(now), _("阳性管追踪"), *ids_params],
+        [*stamp, *ids_params],
     )
+    return created
 
 
 def _locate_under_control(chases, now):
@@ -228,11 +243,12 @@ def _locate_under_control(chases, now):
     ).update(located_at=now)
 
 
-def _listing(lines):
-    shown = lines[:LIST_LIMIT]
-    text = "；".join(shown)
-    if len(lines) > len(shown):
-        text += _("……等%(n)s项") % {"n": len(lines)}
+def _listing(items, line):
+    """The first LIST_LIMIT items as `line` writes them (only those are written: a grid may have
+    hundreds of members to find), and how many there are in all."""
+    text = "；".join(line(item) for item in items[:LIST_LIMIT])
+    if len(items) > LIST_LIMIT:
+        text += _("……等%(n)s项") % {"n": len(items)}
     return text
 
 
@@ -243,9 +259,23 @@ def _alert(chases, tubes, samples, now):
     at_point, at_home = {}, {}
     for t in tubes:
         at_point.setdefault(t.point.unit_id, []).append(t)
-    for tube_id, _person_id, unit_id, _path, name, *_rest in samples:
+    for tube_id, _person_id, unit_id, _path, name in samples:
         at_home.setdefault(unit_id, []).append((tube_of[tube_id], name))
     units = Unit.objects.in_bulk(set(at_point) | set(at_home))
+
+    # Ten thousand members' lines: each text is translated and each deadline written once.
+    due = {tube_id: cn_datetime(chase.due_at, minutes=True) for tube_id, chase in chase_of.items()}
+    tube_text = _("试管%(barcode)s：%(result)s，%(at)s出结果，须于%(due)s前找到全部%(size)s人")
+    member_text = _("%(name)s（试管%(barcode)s，%(due)s前）")
+
+    def tube_line(t):
+        return tube_text % {"barcode": t.barcode, "result": t.get_result_display(),
+                            "at": cn_datetime(t.result_at, minutes=True), "due": due[t.pk], "size": t.size}
+
+    def member_line(item):
+        t, name = item
+        return member_text % {"name": name, "barcode": t.barcode, "due": due[t.pk]}
+
     first = min(chase.pk for chase in chases)
     alerts = []
     for unit_id, group in at_point.items():
@@ -254,12 +284,7 @@ def _alert(chases, tubes, samples, now):
             unit=units[unit_id], key=f"positive_tube:point:{unit_id}:{first}",
             title=_("%(point)s 核酸混管阳性或异常%(n)s管，涉及%(m)s人") % {
                 "point": units[unit_id].name, "n": len(group), "m": members},
-            detail=_listing([
-                _("试管%(barcode)s：%(result)s，%(at)s出结果，须于%(due)s前找到全部%(size)s人") % {
-                    "barcode": t.barcode, "result": t.get_result_display(),
-                    "at": cn_datetime(t.result_at, minutes=True),
-                    "due": cn_datetime(chase_of[t.pk].due_at, minutes=True), "size": t.size}
-                for t in group]),
+            detail=_listing(group, tube_line),
             subject=chase_of[group[0].pk],
         ))
     for unit_id, group in at_home.items():
@@ -267,10 +292,7 @@ def _alert(chases, tubes, samples, now):
             unit=units[unit_id], key=f"positive_tube:unit:{unit_id}:{first}",
             title=_("%(unit)s 有%(n)s人所在核酸混管阳性或异常，请立即找到") % {
                 "unit": units[unit_id].name, "n": len(group)},
-            detail=_listing([
-                _("%(name)s（试管%(barcode)s，%(due)s前）") % {
-                    "name": name, "barcode": t.barcode, "due": cn_datetime(chase_of[t.pk].due_at, minutes=True)}
-                for t, name in group]),
+            detail=_listing(group, member_line),
             subject=chase_of[group[0][0].pk],
         ))
     raise_alerts(AlertKind.POSITIVE_TUBE, alerts, now)

@@ -15,13 +15,14 @@ A positive or abnormal result that settles a tube starts chasing its members at 
 """
 
 import datetime
+import json
 import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -29,6 +30,7 @@ from django.utils.translation import gettext as _
 from fangkong.alerts.models import AlertKind, Severity
 from fangkong.alerts.services import raise_alert
 from fangkong.lib.dates import cn_datetime
+from fangkong.lib.db import rows_table
 from fangkong.orgs.jurisdiction import jurisdiction_paths, path_filter
 from fangkong.testing.models import LabBatch, Result, Tube, TubeResult, TubeStatus
 
@@ -186,7 +188,8 @@ def receive_tubes(lab_unit, barcodes, user, now):
     tubes = _tubes_by_barcode(Tube.objects.only("id", "barcode", "status", "batch_id"), wanted)
     unknown = [code for code in wanted if code not in tubes]
     receivable = [t for t in tubes.values() if t.batch_id is None and t.status in (TubeStatus.OPEN, TubeStatus.CLOSED)]
-    already = [code for code in wanted if code in tubes and tubes[code] not in receivable]
+    receivable_ids = {t.pk for t in receivable}
+    already = [code for code in wanted if code in tubes and tubes[code].pk not in receivable_ids]
     messages = _receipt_messages(unknown, already)
     if not receivable:
         raise ValidationError(messages or [_("没有可接收的试管。")])
@@ -353,11 +356,9 @@ def record_results(rows, user, now, source, row_numbers=None):
                     tube.conflict = True
                     changed[tube.pk] = tube
                 conflicts.append((tube, row))
-            results.append(TubeResult(tube=tube, result=row.result, ct_values=row.ct_values, tested_at=row.tested_at,
-                                      reported_at=now, source=source[:20], reported_by=user, conflicting=conflicting))
-        TubeResult.objects.bulk_create(results, batch_size=CHUNK)
-        Tube.objects.bulk_update(changed.values(), ["result", "result_at", "status", "closed_at", "conflict"],
-                                 batch_size=500)
+            results.append((tube.pk, row.result, json.dumps(row.ct_values), row.tested_at, conflicting))
+        _insert_results(results, now, source[:20], user)
+        _save_settled(changed.values())
         for tube, row in conflicts:
             _alert_conflict(tube, row, now)
         newly_chased = [tube for code, tube in tubes.items()
@@ -369,6 +370,45 @@ def record_results(rows, user, now, source, row_numbers=None):
                 chase_tubes(newly_chased, now)
     counts["tubes"] = len(tubes)
     return counts
+
+
+def _insert_results(results, now, source, user):
+    """Every reported result as a TubeResult row, one INSERT … SELECT a chunk: (tube id, result,
+    Ct values as JSON text, tested at, conflicting)."""
+    table = TubeResult._meta.db_table
+    ct_values = "CAST(v.ct_values AS jsonb)" if connection.vendor == "postgresql" else "v.ct_values"
+    for chunk in _chunks(results):
+        values, params = rows_table(
+            [("tube", "bigint"), ("result", "text"), ("ct_values", "text"), ("tested_at", "timestamptz"),
+             ("conflicting", "int")],
+            [(tube, result, ct, tested_at, int(conflicting)) for tube, result, ct, tested_at, conflicting in chunk],
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (tube_id, result, ct_values, tested_at, reported_at, source, reported_by_id, "
+                f"conflicting) SELECT v.tube, v.result, {ct_values}, v.tested_at, %s, %s, %s, (v.conflicting <> 0) "
+                f"FROM {values} v",
+                [connection.ops.adapt_datetimefield_value(now), source, user.pk if user is not None else None,
+                 *params],
+            )
+
+
+def _save_settled(tubes):
+    """Write the tubes' result fields with one UPDATE … FROM a derived table a chunk (a lab
+    reports tens of thousands of tubes at once; bulk_update's CASE per row does not scale)."""
+    table = Tube._meta.db_table
+    for chunk in _chunks(tubes):
+        values, params = rows_table(
+            [("id", "bigint"), ("result", "text"), ("result_at", "timestamptz"), ("status", "text"),
+             ("closed_at", "timestamptz"), ("conflict", "int")],
+            [(t.pk, t.result, t.result_at, t.status, t.closed_at, int(t.conflict)) for t in chunk],
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET result = v.result, result_at = v.result_at, status = v.status, "
+                f"closed_at = v.closed_at, conflict = (v.conflict <> 0) FROM {values} v WHERE {table}.id = v.id",
+                params,
+            )
 
 
 def _alert_conflict(tube, row, now):

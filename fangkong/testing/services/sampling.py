@@ -19,31 +19,37 @@ health code names them or “待核实”, in the unit given with the scan, or e
 unit when that is a village, grid or building.
 """
 
+import datetime
+import functools
 import json
 import unicodedata
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from stdnum.cn import ric
 
 from fangkong.lib.dates import cn_date
 from fangkong.lib.idnumbers import (
     IDNumberError,
     birth_date_from_resident_id,
+    region_exists,
     sex_from_resident_id,
     validate_resident_id,
+    with_check_digit,
 )
 from fangkong.orgs.models import RESIDENCE_TYPES, Unit
-from fangkong.people.models import IDType, Person
+from fangkong.people.models import IDType, Person, with_id_number
 
 from ..models import RetestOrder, Sample, Tube, TubeStatus
 from .rounds import place_pool_size, pool_sizes_for, within
 
 PROVISIONAL_NAME = "待核实"
+ROUND_LOCK = 0x6B63  # the first key of the round's advisory lock (the second is the round's id)
 ID_KEYS = ("idno", "id_number", "id")
 NAME_KEYS = ("name",)
 
@@ -87,11 +93,36 @@ def _first(mapping, keys):
     return ""
 
 
+KNOWN_REGION = "110101"  # 北京市东城区: stands in for the region when only a birth date is checked
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _birth_date_valid(birth, today):
+    """Whether the birth date (8 digits) of a resident ID number is valid on `today`, checked by
+    the one validation with a known region; there are only some 40,000 birth dates."""
+    try:
+        validate_resident_id(with_check_digit(KNOWN_REGION + birth + "000"), today=today)
+    except IDNumberError:
+        return False
+    return True
+
+
+def _plain_resident_id(text, today):
+    """`text` when it is already a valid 18-digit number as printed (most scanned codes are), else
+    None: the full check then runs and gives the reason. Uploads parse millions of codes."""
+    if (len(text) == 18 and text.isascii() and text[:17].isdigit() and text[17] == ric.calc_check_digit(text)
+            and region_exists(text[:6]) and _birth_date_valid(text[6:14], today or datetime.date.today())):
+        return text
+    return None
+
+
 def parse_code(raw, today=None):
     """A scanned string → Code, or ValidationError with the reason in Chinese."""
     text = unicodedata.normalize("NFKC", str(raw or "")).strip()
     if not text:
         raise ValidationError(_("扫码内容为空"))
+    if _plain_resident_id(text, today):
+        return Code(text=text, id_number=text)
     name = ""
     if text[:1] in "Pp" and text[1:].isdigit():
         return Code(text=text, person_pk=int(text[1:]))
@@ -139,7 +170,7 @@ def _register_provisional(code, unit, user):
         with transaction.atomic():
             person.save()
     except IntegrityError:
-        return Person.objects.get(id_number=code.id_number), False
+        return Person.objects.get(with_id_number(code.id_number)), False
     return person, True
 
 
@@ -152,10 +183,21 @@ def identify(code, unit=None, user=None, now=None):
         if person is None:
             raise ValidationError(_("人员条码“%(code)s”不存在") % {"code": parsed.text})
         return person, False
-    person = Person.objects.filter(id_number=parsed.id_number).first()
+    person = Person.objects.filter(with_id_number(parsed.id_number)).first()
     if person is not None:
         return person, False
     return _register_provisional(parsed, unit, user)
+
+
+def lock_round(round_id, exclusive=False):
+    """Inside a transaction on PostgreSQL: a lock on the round's sampling, shared by scans (which
+    lock their tube and persons themselves) and exclusive for a bulk upload (`ingest`), which
+    decides many tubes and persons at once and so must not interleave with scans of the same
+    round. SQLite's IMMEDIATE transactions already serialise writers."""
+    if connection.vendor == "postgresql":
+        function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {function}(%s, %s)", [ROUND_LOCK, round_id])
 
 
 def _check_point(user, point):
@@ -188,6 +230,7 @@ def open_tube(round, point, barcode, user, now, capacity=None):
         raise ValidationError(used)
     try:
         with transaction.atomic():
+            lock_round(round.pk)
             return Tube.objects.create(barcode=barcode, round=round, point=point, unit_path=point.unit_path,
                                        capacity=capacity, opened_at=now, opened_by=user)
     except IntegrityError:
@@ -203,6 +246,7 @@ def scan(tube, codes, user, now, unit=None):
     `unit` is where unknown persons are registered (default: see `default_residence`)."""
     today = timezone.localdate(now)
     with transaction.atomic():
+        lock_round(tube.round_id)
         tube = Tube.objects.select_for_update().select_related("round", "point__unit").get(pk=tube.pk)
         _check_point(user, tube.point)
         parsed = []
@@ -213,7 +257,7 @@ def scan(tube, codes, user, now, unit=None):
                 parsed.append(_refusal(str(raw or "").strip(), error))
         wanted = [c for c in parsed if isinstance(c, Code)]
         found = Person.objects.select_for_update().filter(
-            Q(id_number__in={c.id_number for c in wanted if c.id_number})
+            with_id_number({c.id_number for c in wanted if c.id_number})
             | Q(pk__in={c.person_pk for c in wanted if c.person_pk is not None})
         ).order_by("pk") if wanted else []
         by_number = {p.id_number: p for p in found if p.id_number}
@@ -245,7 +289,7 @@ def scan(tube, codes, user, now, unit=None):
             Sample.objects.bulk_create(samples)
             tube.save(update_fields=["size", "status", "closed_at"])
             if tube.capacity == 1:
-                _complete_retests(samples, now)
+                complete_retests(samples)
     return ScanOutcome(tube=tube, results=results)
 
 
@@ -285,11 +329,12 @@ def _scan_one(tube, code, by_number, by_pk, elsewhere, in_tube, sizes, residence
     return ScanResult(code=code.text, accepted=True, person=person, provisional=provisional)
 
 
-def _complete_retests(samples, now):
-    """A single-tube sample completes the person's pending retest orders (单采单检)."""
+def complete_retests(samples):
+    """A single-tube sample completes the person's pending retest orders (单采单检) at its time.
+    Single tubes are few, so one update each is fine."""
     for sample in samples:
-        RetestOrder.objects.filter(person_id=sample.person_id, done_at__isnull=True).update(sample=sample,
-                                                                                           done_at=now)
+        RetestOrder.objects.filter(person_id=sample.person_id, done_at__isnull=True).update(
+            sample=sample, done_at=sample.scanned_at)
 
 
 def close_tube(tube, user, now):

@@ -108,3 +108,17 @@ def test_the_lab_reports_only_on_tubes_it_received_or_of_its_jurisdiction(lab):
         record_results([{"barcode": "T0001", "result": "阴性"}], lab.triad.neighbour, NOW, "api")
     receive_tubes(lab.unit, ["T0001"], lab.worker, NOW)
     assert record_results([{"barcode": "T0001", "result": "阴性"}], lab.worker, NOW, "api")["negative"] == 1
+
+
+def test_thousands_of_results_take_a_handful_of_queries(lab, django_assert_max_num_queries):
+    """A lab reports a whole run at once: one UPDATE per chunk of tubes, not one per tube."""
+    tubes = [Tube(barcode=f"B{i:05d}", round=lab.round, point=lab.east_point, unit_path=lab.east_point.unit_path,
+                  status=TubeStatus.RECEIVED, batch=lab.batch, opened_at=EARLIER) for i in range(4500)]
+    Tube.objects.bulk_create(tubes)
+    rows = [{"barcode": t.barcode, "result": "阴性", "tested_at": NOW} for t in tubes]
+    with django_assert_max_num_queries(16):
+        counts = record_results(rows, lab.worker, NOW, "api")
+    assert counts["negative"] == 4500 and counts["tubes"] == 4500
+    settled = Tube.objects.filter(batch=lab.batch, result=Result.NEGATIVE, status=TubeStatus.RESULTED, result_at=NOW,
+                                  conflict=False)
+    assert settled.count() == 4500 and TubeResult.objects.count() == 4500
