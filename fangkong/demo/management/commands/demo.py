@@ -50,7 +50,7 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
 
         if demo_county() is None:
-            self.stdout.write(_("正在生成示范县演示数据，约需一分半钟 (building the demo county, about a minute and a half)…"))
+            self.stdout.write(_("正在生成示范县演示数据，约需两分钟 (building the demo county, about two minutes)…"))
         started = time.monotonic()
         try:
             county, created, users = build_demo(scale=scale)
