@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from fangkong.api.base import IDNumberField, ModelPermissions, PhoneField, RestrictedViewSetMixin, UnitCodeField
 from fangkong.lib.idnumbers import normalise
 from fangkong.orgs.models import Unit
-from fangkong.people.models import Person
+from fangkong.people.models import Person, with_id_number
 
 from .models import Exemption, ExemptionReason, GroupMember, Sample
 from .services import coverage, frequency
@@ -226,7 +226,7 @@ class GroupMemberSerializer(serializers.ModelSerializer):
     def create(self, data):
         user = self.context["request"].user
         # Workers of a key group often live outside the unit: any registered person may be added.
-        person = Person.objects.filter(id_number=normalise(data["id_number"])).order_by("is_provisional", "pk").first()
+        person = Person.objects.filter(with_id_number(normalise(data["id_number"]))).order_by("is_provisional", "pk").first()
         if person is None:
             raise ValidationError({"id_number": _("该证件号码没有登记，请先在人员台账中登记。")})
         try:
