@@ -20,6 +20,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from fangkong.lib.versions import VersionedQuerySet
 from fangkong.orgs.jurisdiction import JurisdictionQuerySet
 from fangkong.orgs.models import Unit
 
@@ -34,16 +35,6 @@ class ItemKind(models.TextChoices):
     NUMBER = "number", _("手工填报数字")
     TEXT = "text", _("手工填报文字")
     RATIO = "ratio", _("比率（系统计算）")
-
-
-class ReportFormQuerySet(models.QuerySet):
-    def in_force(self, on_date):
-        """The versions in force on a date: for each code, the latest version effective by then."""
-        candidates = self.filter(effective_from__lte=on_date).filter(
-            models.Q(effective_to__isnull=True) | models.Q(effective_to__gte=on_date)
-        )
-        latest = candidates.filter(code=models.OuterRef("code")).order_by("-version").values("pk")[:1]
-        return candidates.filter(pk=models.Subquery(latest))
 
 
 class ReportForm(models.Model):
@@ -77,7 +68,7 @@ class ReportForm(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     history = HistoricalRecords()
 
-    objects = ReportFormQuerySet.as_manager()
+    objects = VersionedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("报表")

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from fangkong.lib.versions import VersionedQuerySet
 from fangkong.orgs.jurisdiction import JurisdictionQuerySet
 from fangkong.orgs.models import Unit
 
@@ -314,16 +315,6 @@ class Exemption(models.Model):
         super().save(*args, **kwargs)
 
 
-class FrequencyRuleQuerySet(models.QuerySet):
-    def in_force(self, on_date):
-        """The versions in force on a date: for each code, the latest version effective by then."""
-        candidates = self.filter(effective_from__lte=on_date).filter(
-            models.Q(effective_to__isnull=True) | models.Q(effective_to__gte=on_date)
-        )
-        latest = candidates.filter(code=models.OuterRef("code")).order_by("-version").values("pk")[:1]
-        return candidates.filter(pk=models.Subquery(latest))
-
-
 class FrequencyRule(models.Model):
     """How often key groups are tested (定期核酸检测频次), as versioned data like the regimens.
     `groups` is a list of {"code", "label", "times", "days"}: at least `times` tests in any
@@ -345,7 +336,7 @@ class FrequencyRule(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     history = HistoricalRecords()
 
-    objects = FrequencyRuleQuerySet.as_manager()
+    objects = VersionedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("定期检测频次")
