@@ -25,9 +25,18 @@ def rows_table(columns, rows):
     [(name, type)] with types from _TYPES; datetimes must be aware. Returns (sql, params)."""
     names = [name for name, _type in columns]
     if connection.vendor == "postgresql":
-        arrays = ", ".join(f"%s::{_TYPES[kind][0]}" for _name, kind in columns)
-        sql = f"(SELECT * FROM unnest({arrays}) AS t({', '.join(names)}))"
-        return sql, [[row[i] for row in rows] for i in range(len(columns))]
+        arrays, params = [], []
+        for i, (_name, kind) in enumerate(columns):
+            if kind in ("bigint", "int"):
+                # Integers as one comma-separated text (empty: NULL): the driver quotes a list
+                # element by element, which costs more than the query for tens of thousands.
+                arrays.append(f"string_to_array(%s, ',', '')::{_TYPES[kind][0]}")
+                params.append(",".join("" if row[i] is None else str(int(row[i])) for row in rows))
+            else:
+                arrays.append(f"%s::{_TYPES[kind][0]}")
+                params.append([row[i] for row in rows])
+        sql = f"(SELECT * FROM unnest({', '.join(arrays)}) AS t({', '.join(names)}))"
+        return sql, params
     import json
 
     adapt = connection.ops.adapt_datetimefield_value
