@@ -32,6 +32,7 @@ from django.db import connection, transaction
 from django.db.models import CharField, Count, Exists, F, Max, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from fangkong.accounts.models import RoleAssignment
@@ -89,8 +90,21 @@ def visible_chases(user):
 # Starting chases
 
 
+def _result_label(result):
+    """The result's label in the active language; `get_result_display` translates it anew on
+    each call, which is felt over a thousand tubes."""
+    language = get_language()
+    labels = _RESULT_LABELS.get(language)
+    if labels is None:
+        labels = _RESULT_LABELS[language] = {value: str(label) for value, label in Result.choices}
+    return labels.get(result, result)
+
+
+_RESULT_LABELS = {}
+
+
 def _lead_reason(tube, single):
-    values = {"barcode": tube.barcode, "point": tube.point.unit.name, "result": tube.get_result_display(),
+    values = {"barcode": tube.barcode, "point": tube.point.unit.name, "result": _result_label(tube.result),
               "at": cn_datetime(tube.result_at, minutes=True)}
     if single and tube.result == Result.POSITIVE:
         return _("单管阳性（试管%(barcode)s，%(point)s，%(at)s出结果）：请立即找到本人、落实管控，"
@@ -154,15 +168,18 @@ def chase_tubes(tubes, now):
 def _members_leads_retests(tubes, chases, samples, counts, now):
     """The statements take what they can from the tables themselves (the person's identity and
     unit from people_person, the tube's reason once per tube): only ids and a few per-tube texts
-    are passed, which keeps ten thousand members cheap to send."""
+    are passed, which keeps ten thousand members cheap to send. On PostgreSQL the leads, their
+    history, the members and the retest orders are one statement (each member's person is read
+    once); SQLite, which cannot insert in a WITH, takes four."""
     chase_of = {chase.tube_id: chase.pk for chase in chases}
     at = connection.ops.adapt_datetimefield_value
-    person = Person._meta.db_table
 
     due = lead_deadlines({row[3] for row in samples}, now, LeadSource.TESTING)
     tube_table, tube_params = rows_table(
-        [("tube", "bigint"), ("reason", "text"), ("reported_by", "text"), ("payload", "text")],
-        [(t.pk, _lead_reason(t, is_single(t) or counts.get(t.pk) == 1), t.point.unit.name[:100],
+        [("tube", "bigint"), ("chase", "bigint"), ("barcode", "text"), ("reason", "text"), ("reported_by", "text"),
+         ("payload", "text")],
+        [(t.pk, chase_of[t.pk], t.barcode, _lead_reason(t, is_single(t) or counts.get(t.pk) == 1),
+          t.point.unit.name[:100],
           json.dumps({"tube": t.barcode, "result": t.result, "_routed": "person", "_received_by": t.point.unit.code},
                      ensure_ascii=False)) for t in tubes],
     )
@@ -172,67 +189,72 @@ def _members_leads_retests(tubes, chases, samples, counts, now):
     )
     member_table, member_params = rows_table([("tube", "bigint"), ("person", "bigint")],
                                              [(tube_id, person_id) for tube_id, person_id, *_rest in samples])
-    created = _insert_leads(
+    insert = (
         f"INSERT INTO {Lead._meta.db_table} (source, unit_id, unit_path, person_id, name, id_type, id_number, phone, "
         f"address, origin, origin_division_code, route, category, health, reason, reported_by, payload, status, "
         f"received_at, verify_due_at, dispose_due_at, outcome, outcome_note, handed_to) "
         f"SELECT %s, p.unit_id, p.unit_path, p.id, p.name, p.id_type, p.id_number, p.phone, p.address, '', '', '', "
         f"'', {_json_column('%s')}, t.reason, t.reported_by, {_json_column('t.payload')}, %s, %s, d.verify_due, "
-        f"d.dispose_due, '', '', '' FROM {member_table} m JOIN {person} p ON p.id = m.person "
-        f"JOIN {tube_table} t ON t.tube = m.tube JOIN {due_table} d ON d.path = p.unit_path",
-        [LeadSource.TESTING, "{}", LeadStatus.RECEIVED, at(now), *member_params, *tube_params, *due_params],
-        now,
+        f"d.dispose_due, '', '', '' FROM {member_table} m JOIN {Person._meta.db_table} p ON p.id = m.person "
+        f"JOIN tubes t ON t.tube = m.tube JOIN {due_table} d ON d.path = p.unit_path"
     )
-    # A person may be in two tubes of one call (two rounds): the lead is told apart by its tube.
-    barcode_tube = {t.barcode: t.pk for t in tubes}
-    lead_of = {(barcode_tube[json.loads(payload)["tube"]], person_id): lead_id
-               for lead_id, person_id, payload in created}
-
-    member_table, member_params = rows_table(
-        [("chase", "bigint"), ("person", "bigint"), ("lead", "bigint")],
-        [(chase_of[tube_id], person_id, lead_of[(tube_id, person_id)]) for tube_id, person_id, *_rest in samples],
-    )
-    _fetch(
-        f"INSERT INTO {ChaseMember._meta.db_table} (chase_id, person_id, unit_path, lead_id) "
-        f"SELECT v.chase, v.person, p.unit_path, v.lead FROM {member_table} v JOIN {person} p ON p.id = v.person "
-        f"RETURNING id",
-        member_params,
-    )
-    retest_table, retest_params = rows_table([("person", "bigint"), ("tube", "bigint")],
-                                             [(person_id, tube_id) for tube_id, person_id, *_rest in samples])
-    _fetch(
-        f"INSERT INTO {RetestOrder._meta.db_table} (person_id, unit_path, reason_tube_id, ordered_at) "
-        f"SELECT v.person, p.unit_path, v.tube, %s FROM {retest_table} v JOIN {person} p ON p.id = v.person "
-        f"RETURNING id",
-        [at(now), *retest_params],
-    )
-
-
-def _insert_leads(insert, params, now):
-    """Run the leads' INSERT … SELECT with their first history rows (created), as saving them one
-    by one would record them; returns [(id, person id, payload as text)]. On PostgreSQL both go in
-    one statement (the history is copied from the rows just inserted); SQLite reads them back."""
-    history = Lead.history.model
-    columns = [f.column for f in history._meta.concrete_fields if not f.name.startswith("history_")]
-    names = ", ".join(columns)
-    stamp = [connection.ops.adapt_datetimefield_value(now), _("阳性管追踪")]
+    params = [LeadSource.TESTING, "{}", LeadStatus.RECEIVED, at(now), *member_params, *due_params]
+    history, columns = _lead_history_columns()
+    stamp = [at(now), _("阳性管追踪")]
     if connection.vendor == "postgresql":
-        return _fetch(
-            f"WITH created AS ({insert} RETURNING *), logged AS (INSERT INTO {history._meta.db_table} ({names}, "
-            f"history_date, history_change_reason, history_type) SELECT {names}, %s, %s, '+' FROM created) "
-            f"SELECT id, person_id, CAST(payload AS TEXT) FROM created",
-            [*params, *stamp],
+        # A person may be in two tubes of one call (two rounds): a lead is told apart by its tube.
+        _fetch(
+            f"WITH tubes AS {tube_table}, created AS ({insert} RETURNING *), "
+            f"logged AS (INSERT INTO {history} ({columns}, history_date, history_change_reason, history_type) "
+            f"SELECT {columns}, %s, %s, '+' FROM created), "
+            f"members AS (INSERT INTO {ChaseMember._meta.db_table} (chase_id, person_id, unit_path, lead_id) "
+            f"SELECT t.chase, c.person_id, c.unit_path, c.id FROM created c "
+            f"JOIN tubes t ON t.barcode = c.payload->>'tube'), "
+            f"retests AS (INSERT INTO {RetestOrder._meta.db_table} (person_id, unit_path, reason_tube_id, ordered_at) "
+            f"SELECT c.person_id, c.unit_path, t.tube, %s FROM created c "
+            f"JOIN tubes t ON t.barcode = c.payload->>'tube') "
+            f"SELECT count(*) FROM created",
+            [*tube_params, *params, *stamp, at(now)],
         )
-    created = _fetch(f"{insert} RETURNING id, person_id, CAST(payload AS TEXT)", params)
+        return
+    created = _fetch(f"WITH tubes AS {tube_table} {insert} RETURNING id, person_id, unit_path, "
+                     f"CAST(payload AS TEXT)", [*tube_params, *params])
     ids_table, ids_params = rows_table([("id", "bigint")], [(row[0],) for row in created])
-    picked = ", ".join(f"l.{column}" for column in columns)
+    picked = ", ".join(f"l.{column}" for column in columns.split(", "))
     _fetch(
-        f"INSERT INTO {history._meta.db_table} ({names}, history_date, history_change_reason, history_type) "
+        f"INSERT INTO {history} ({columns}, history_date, history_change_reason, history_type) "
         f"SELECT {picked}, %s, %s, '+' FROM {Lead._meta.db_table} l JOIN {ids_table} v ON v.id = l.id "
         f"RETURNING history_id",
         [*stamp, *ids_params],
     )
-    return created
+    barcode_tube = {t.barcode: t.pk for t in tubes}
+    rows = [(barcode_tube[json.loads(payload)["tube"]], person_id, unit_path, lead_id)
+            for lead_id, person_id, unit_path, payload in created]
+    member_table, member_params = rows_table(
+        [("chase", "bigint"), ("person", "bigint"), ("path", "text"), ("lead", "bigint")],
+        [(chase_of[tube_id], person_id, unit_path, lead_id) for tube_id, person_id, unit_path, lead_id in rows],
+    )
+    _fetch(
+        f"INSERT INTO {ChaseMember._meta.db_table} (chase_id, person_id, unit_path, lead_id) "
+        f"SELECT v.chase, v.person, v.path, v.lead FROM {member_table} v RETURNING id",
+        member_params,
+    )
+    retest_table, retest_params = rows_table(
+        [("person", "bigint"), ("path", "text"), ("tube", "bigint")],
+        [(person_id, unit_path, tube_id) for tube_id, person_id, unit_path, _lead in rows],
+    )
+    _fetch(
+        f"INSERT INTO {RetestOrder._meta.db_table} (person_id, unit_path, reason_tube_id, ordered_at) "
+        f"SELECT v.person, v.path, v.tube, %s FROM {retest_table} v RETURNING id",
+        [at(now), *retest_params],
+    )
+
+
+def _lead_history_columns():
+    """The history table of leads and the columns it copies from a lead (comma-separated)."""
+    history = Lead.history.model
+    columns = [f.column for f in history._meta.concrete_fields if not f.name.startswith("history_")]
+    return history._meta.db_table, ", ".join(columns)
 
 
 def _locate_under_control(chases, now):
@@ -269,7 +291,7 @@ def _alert(chases, tubes, samples, now):
     member_text = _("%(name)s（试管%(barcode)s，%(due)s前）")
 
     def tube_line(t):
-        return tube_text % {"barcode": t.barcode, "result": t.get_result_display(),
+        return tube_text % {"barcode": t.barcode, "result": _result_label(t.result),
                             "at": cn_datetime(t.result_at, minutes=True), "due": due[t.pk], "size": t.size}
 
     def member_line(item):
