@@ -164,19 +164,23 @@ class Tube(models.Model):
 class Sample(models.Model):
     """One person's sample in one tube (a scan at the point)."""
 
-    # No index of their own: the unique (tube, person) and the (round, person) and (person,
-    # scanned_at) indexes below serve them; a day's samples run into the millions, and every index
-    # is paid on each of them.
+    # A day's samples run into the millions, and every index and constraint is paid on each of
+    # them. The foreign keys have no index of their own: the unique (tube, person) and the (round,
+    # person) and (person, scanned_at) indexes below serve them. Nor are they constraints in the
+    # database: PostgreSQL checks each one row by row at commit, locking the referenced person
+    # and tube rows, which cost three times the writing of the samples themselves. Samples are
+    # only written by `sampling.scan` and `ingest`, which read the tube, round and person they
+    # refer to in the same transaction, and deletions cascade and protect through Django.
     tube = models.ForeignKey(Tube, verbose_name=_("采样管"), on_delete=models.CASCADE, related_name="samples",
-                             db_index=False)
+                             db_index=False, db_constraint=False)
     round = models.ForeignKey(TestingRound, verbose_name=_("轮次"), on_delete=models.CASCADE, related_name="+",
-                              db_index=False)
+                              db_index=False, db_constraint=False)
     person = models.ForeignKey("people.Person", verbose_name=_("受检人"), on_delete=models.PROTECT,
-                               related_name="samples", db_index=False)
+                               related_name="samples", db_index=False, db_constraint=False)
     unit_path = models.CharField(max_length=255, db_index=True, editable=False)  # the person's
     scanned_at = models.DateTimeField(_("采样时间"))
     scanned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+                                   related_name="+", db_constraint=False)
 
     objects = JurisdictionQuerySet.as_manager()
     jurisdiction_path_field = "unit_path"

@@ -20,6 +20,7 @@ locked for the upload (`sampling.lock_round`), so scans of the same round wait f
 """
 
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from itertools import islice
@@ -27,7 +28,7 @@ from itertools import islice
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -42,10 +43,11 @@ from fangkong.orgs.models import RESIDENCE_TYPES
 from fangkong.people.models import IDType, Person, with_id_number
 
 from ..models import RetestOrder, Sample, SamplingPoint, Tube, TubeStatus
-from .rounds import elevated_paths, place_pool_size, within
+from .rounds import elevated_paths, within
 from .sampling import PROVISIONAL_NAME, Code, complete_retests, default_residence, lock_round, parse_code
 
 CHUNK = 50_000  # records decided and written together
+LOOKUP_PART = 10_000  # records parsed while the persons of the previous ones are looked up
 BARCODE_LENGTH = Tube._meta.get_field("barcode").max_length
 # Scanner clocks run a little ahead of the server's.
 CLOCK_SKEW = timedelta(minutes=10)
@@ -90,28 +92,41 @@ class IngestOutcome:
 
 
 class _Tube:
-    """A tube as the upload sees it: on record (`pk`) or opened by it (`pk` None until written)."""
+    """A tube as the upload sees it: on record, or opened by it (`new`; its `pk` is taken from the
+    sequence when opened on PostgreSQL, else given when it is written)."""
 
     __slots__ = ("pk", "barcode", "point", "capacity", "size", "status", "opened_at", "opened_by", "closed_at",
-                 "members", "changed")
+                 "members", "changed", "new")
 
-    def __init__(self, pk, barcode, point, capacity, size, status, opened_at=None, opened_by=None):
+    def __init__(self, pk, barcode, point, capacity, size, status, opened_at=None, opened_by=None, new=False):
         self.pk, self.barcode, self.point, self.capacity, self.size, self.status = (pk, barcode, point, capacity,
                                                                                     size, status)
         self.opened_at, self.opened_by, self.closed_at = opened_at, opened_by, None
         self.members = []  # persons scanned in by this upload
         self.changed = False
+        self.new = new
 
 
 class _Person:
     """A person as the rules need them: who, where, and what decides their pool size."""
 
-    __slots__ = ("pk", "id_number", "name", "unit_path", "unit_id", "controlled", "retest", "open_tube")
+    __slots__ = ("pk", "id_number", "name", "unit_path", "unit_id", "resident", "controlled", "retest",
+                 "open_tube")
 
-    def __init__(self, pk, id_number, name, unit_path, unit_id, controlled=False, retest=False):
+    def __init__(self, pk, id_number, name, unit_path, unit_id, resident=True, controlled=False, retest=False):
         self.pk, self.id_number, self.name, self.unit_path, self.unit_id = pk, id_number, name, unit_path, unit_id
+        self.resident = resident  # holds a resident ID number (checked when they were registered)
         self.controlled, self.retest = controlled, retest
         self.open_tube = None  # the barcode of the open tube of the round they are in
+
+
+def _pks(pks):
+    """A subquery of `pks`: on PostgreSQL one text parameter (dumping fifty thousand integers as
+    an array parameter costs more than the queries that use it)."""
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(string_to_array(%s, ','))::bigint", [",".join(map(str, pks))])
+    table, params = rows_table([("pk", "bigint")], [(pk,) for pk in pks])
+    return RawSQL(f"SELECT pk FROM {table} v", params)
 
 
 def _as_record(record):
@@ -140,6 +155,7 @@ class _Upload:
         self.points = {}  # unit code → SamplingPoint, or the reason it cannot be used
         self.scanners = {"": user}
         self.capacities = {}  # (point pk, day) → pool size of tubes opened there that day
+        self.tube_pks = iter(())  # pks taken from the sequence for the tubes a chunk may open
         self.residences = {}  # point pk → default residence unit
         self.tubes = {}  # barcode → _Tube, or the reason it cannot be used
         self.day_of = self.day_start = self.day_end = None
@@ -193,34 +209,25 @@ class _Upload:
             else:
                 self.tubes[barcode] = _Tube(pk, barcode, point, capacity, size, status)
 
-    def persons(self, numbers, pks):
-        """The persons named by the chunk's codes, with their pool-size facts and open tubes."""
-        controlled = ControlCase.objects.active().filter(person=OuterRef("pk"))
-        retest = RetestOrder.objects.filter(person=OuterRef("pk"), done_at__isnull=True)
-        conditions = Q()
-        if numbers:
-            if connection.vendor == "postgresql":
-                # One text parameter: quoting fifty thousand array elements one by one costs more
-                # than the lookup (ID numbers hold no commas).
-                table, params = "unnest(string_to_array(%s, ','))", [",".join(numbers)]
-            else:
-                table, params = rows_table([("number", "text")], [(n,) for n in numbers])
-            # The unique index on ID numbers leaves out empty ones: say so, or it is not used.
-            conditions |= Q(id_number__in=RawSQL(f"SELECT * FROM {table} v", params)) & ~Q(id_number="")
+    def persons(self, rows, pks):
+        """The persons named by the chunk's codes (`rows` as `_look_up` gives them for the ID
+        numbers, `pks` for person barcodes), with their pool-size facts and open tubes."""
         if pks:
-            table, params = rows_table([("pk", "bigint")], [(pk,) for pk in pks])
-            conditions |= Q(pk__in=RawSQL(f"SELECT pk FROM {table} v", params))
-        if not conditions:
-            return {}, {}
-        rows = (Person.objects.filter(conditions)
-                .annotate(controlled=Exists(controlled), retest=Exists(retest))
-                .values_list("pk", "id_number", "name", "unit_path", "unit_id", "controlled", "retest"))
+            rows += Person.objects.filter(pk__in=_pks(pks)).annotate(resident=Q(id_type=IDType.RESIDENT)).values_list(
+                "pk", "id_number", "name", "unit_path", "unit_id", "resident")
         by_pk = {row[0]: _Person(*row) for row in rows}
         if by_pk:
-            table, params = rows_table([("pk", "bigint")], [(pk,) for pk in by_pk])
+            # Few of them are under control or owe a retest: two lookups for the chunk.
+            chunk_persons = _pks(by_pk)
+            for person_id in ControlCase.objects.active().filter(person_id__in=chunk_persons).values_list(
+                    "person_id", flat=True):
+                by_pk[person_id].controlled = True
+            for person_id in RetestOrder.objects.filter(person_id__in=chunk_persons, done_at__isnull=True).values_list(
+                    "person_id", flat=True):
+                by_pk[person_id].retest = True
             for person_id, barcode in (
                 Sample.objects.filter(round_id=self.round.pk, tube__status=TubeStatus.OPEN,
-                                      person_id__in=RawSQL(f"SELECT pk FROM {table} v", params))
+                                      person_id__in=chunk_persons)
                 .values_list("person_id", "tube__barcode")
             ):
                 person = by_pk[person_id]
@@ -241,7 +248,8 @@ class _Upload:
         return self.day_of
 
     def open(self, barcode, point, scanner, moment, day):
-        """A tube opened by the upload (as `open_tube` would), or the reason it cannot be."""
+        """A tube opened by the upload (as `open_tube` would), or the reason it cannot be. Its
+        capacity was worked out for the chunk (`capacities`); its pk is the next one taken."""
         if not barcode:
             return _("请扫描或输入试管条码")
         if len(barcode) > BARCODE_LENGTH:
@@ -252,12 +260,9 @@ class _Upload:
             return (_("本轮检测日期为%(start)s至%(end)s，%(day)s不能开管")
                     % {"start": cn_date(self.round.starts_on), "end": cn_date(self.round.ends_on),
                        "day": cn_date(day)})
-        key = (point.pk, day)
-        if key not in self.capacities:
-            self.capacities[key] = place_pool_size(self.round, point.unit, day)
         self.outcome.tubes_opened += 1
-        return _Tube(None, barcode, point, self.capacities[key], 0, TubeStatus.OPEN, opened_at=moment,
-                     opened_by=scanner)
+        return _Tube(next(self.tube_pks, None), barcode, point, self.capacities[point.pk, day], 0, TubeStatus.OPEN,
+                     opened_at=moment, opened_by=scanner, new=True)
 
     def residence(self, point):
         if self.unit is not None:
@@ -300,9 +305,17 @@ def ingest(round, records, user, now, unit=None):
     return upload.outcome
 
 
-def _parse(upload, chunk, refuse):
-    """Each record as (barcode, point code, Code or reason, scanned at, scanner, day, code as
-    scanned), or None when its time is unusable (refused)."""
+def _plain_number(code):
+    """Whether a code as scanned reads as a plain 18-digit ID number (most do): such a code is
+    looked up first, and checked in full only when it names no registered resident."""
+    return (type(code) is str and len(code) == 18 and code.isascii() and code[:17].isdigit()
+            and code[17] in "0123456789X")
+
+
+def _parse(upload, chunk, refuse, offset=0):
+    """Each record as (barcode, point code, code, scanned at, scanner, day, code as scanned), or
+    None when its time is unusable (refused). `code` is a Code, the reason it is not one, or None
+    for a plain ID number not yet checked (`_plain_number`)."""
     parsed = []
     # Barcodes and points repeat (ten scans a tube): each is normalised once.
     barcodes, points = {}, {}
@@ -318,20 +331,132 @@ def _parse(upload, chunk, refuse):
         if scanner:
             scanner = _text(scanner)
         if moment is None or moment.utcoffset() is None:
-            refuse(index, barcode, _text(code), _("采样时间缺失或无时区"))
+            refuse(offset + index, barcode, _text(code), _("采样时间缺失或无时区"))
             parsed.append(None)
             continue
         if moment > upload.latest:
-            refuse(index, barcode, _text(code), _("采样时间晚于现在，请核对采集设备的时钟"))
+            refuse(offset + index, barcode, _text(code), _("采样时间晚于现在，请核对采集设备的时钟"))
             parsed.append(None)
             continue
         day = upload.day(moment)
-        try:
-            result = parse_code(code, today=day)
-        except ValidationError as error:
-            result = " ".join(error.messages)
+        if _plain_number(code):
+            result = None
+        else:
+            try:
+                result = parse_code(code, today=day)
+            except ValidationError as error:
+                result = " ".join(error.messages)
         parsed.append((barcode, point, result, moment, scanner, day, code))
     return parsed
+
+
+LOOKUP_SQL = (
+    # One text parameter: quoting fifty thousand array elements one by one costs more than the
+    # lookup (ID numbers hold no commas). Each number is looked up through the unique index
+    # (LIMIT 1 keeps the planner from a hash join over the whole people table).
+    "SELECT p.id, p.id_number, p.name, p.unit_path, p.unit_id, p.id_type = %s "
+    "FROM unnest(string_to_array(%s, ',')) AS v(number) CROSS JOIN LATERAL "
+    f"(SELECT * FROM {Person._meta.db_table} p WHERE p.id_number = v.number AND p.id_number <> '' LIMIT 1) p"
+)
+
+
+def _look_up(numbers, raw_connection=None):
+    """[(pk, id number, name, unit path, unit pk, holds a resident ID)] of the persons holding
+    `numbers`. With `raw_connection` (PostgreSQL) it runs on that connection as it is, so that it
+    can run in a thread while the caller parses the next records."""
+    if not numbers:
+        return []
+    if raw_connection is not None:
+        with raw_connection.cursor() as cursor:
+            cursor.execute(LOOKUP_SQL, [IDType.RESIDENT, ",".join(sorted(numbers))])
+            return cursor.fetchall()
+    table, params = rows_table([("number", "text")], [(n,) for n in numbers])
+    # The unique index on ID numbers leaves out empty ones: say so, or it is not used.
+    return list(Person.objects.filter(id_number__in=RawSQL(f"SELECT number FROM {table} v", params))
+                .exclude(id_number="").annotate(resident=Q(id_type=IDType.RESIDENT))
+                .values_list("pk", "id_number", "name", "unit_path", "unit_id", "resident"))
+
+
+def _numbers(entries):
+    """The ID numbers the parsed records name."""
+    numbers = set()
+    for entry in entries:
+        if entry is not None:
+            code = entry[2]
+            if code is None:
+                numbers.add(entry[6])
+            elif type(code) is Code and code.person_pk is None and code.id_number:
+                numbers.add(code.id_number)
+    return numbers
+
+
+def _parse_and_look_up(upload, chunk, refuse):
+    """The chunk parsed (see `_parse`) and the persons its ID numbers name (see `_look_up`). On
+    PostgreSQL the lookups run in a thread, a part of the chunk at a time, while the next part is
+    parsed: the database works on one core while Python works on the other."""
+    if connection.vendor != "postgresql":
+        parsed = _parse(upload, chunk, refuse)
+        return parsed, _look_up(_numbers(parsed))
+    connection.ensure_connection()
+    raw_connection = connection.connection
+    parsed, asked, lookups = [], set(), []
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        for start in range(0, len(chunk), LOOKUP_PART):
+            part = _parse(upload, chunk[start:start + LOOKUP_PART], refuse, offset=start)
+            parsed += part
+            numbers = _numbers(part) - asked
+            asked |= numbers
+            lookups.append(worker.submit(_look_up, numbers, raw_connection))
+        # Leaving the block waits for every lookup, even when one failed.
+    return parsed, [row for lookup in lookups for row in lookup.result()]
+
+
+def _check_unregistered(parsed, by_number):
+    """A plain ID number that is a registered resident's names them: it was checked when they
+    were registered. Any other is checked in full now, as a scan checks it."""
+    for index, entry in enumerate(parsed):
+        if entry is not None and entry[2] is None:
+            person = by_number.get(entry[6])
+            if person is None or not person.resident:
+                try:
+                    result = parse_code(entry[6], today=entry[5])
+                except ValidationError as error:
+                    result = " ".join(error.messages)
+                parsed[index] = (*entry[:2], result, *entry[3:])
+
+
+def _prepare(upload, live, by_number, paths):
+    """What the rules would otherwise ask the database in the middle of the chunk: the default
+    residence of points where unknown persons were scanned, the elevated paths (medium- or
+    high-risk areas) of each day, the capacity of tubes opened at each point and day, and the
+    pks of the tubes the chunk may open (PostgreSQL). Returns {day: elevated paths}."""
+    round, tubes, points = upload.round, upload.tubes, upload.points
+    opening, homeless = set(), set()  # of (barcode, point code, day); of point codes
+    for barcode, point_code, code, _moment, _scanner, day, _raw in live:
+        if barcode and barcode not in tubes:
+            opening.add((barcode, point_code, day))
+        if code is not None and type(code) is Code and code.person_pk is None and code.id_number not in by_number:
+            homeless.add(point_code)
+    opening = {(barcode, points[code], day) for barcode, code, day in opening
+               if isinstance(points.get(code), SamplingPoint)}
+    homeless = {points[code] for code in homeless if isinstance(points.get(code), SamplingPoint)}
+    paths = set(paths)
+    for point in homeless:
+        unit = upload.residence(point)
+        if unit is not None:
+            paths.add(unit.path)
+    paths.update(point.unit_path for _barcode, point, _day in opening)
+    elevated = {day: elevated_paths(paths, day) for day in {entry[5] for entry in live}}
+    sizes = _pool_sizes(round)
+    for _barcode, point, day in opening:
+        upload.capacities.setdefault((point.pk, day), sizes["medium_risk"] if point.unit_path in elevated[day]
+                                     else sizes["default"])
+    if opening and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT nextval(pg_get_serial_sequence('{Tube._meta.db_table}', 'id')) "
+                           "FROM generate_series(1, %s)", [len({barcode for barcode, _p, _d in opening})])
+            upload.tube_pks = iter([pk for (pk,) in cursor.fetchall()])
+    return elevated
 
 
 def _ingest_chunk(upload, chunk, offset):
@@ -341,108 +466,104 @@ def _ingest_chunk(upload, chunk, offset):
     def refuse(index, barcode, code, reason):
         refusals.append(Refusal(offset + index, barcode, code, reason))
 
-    parsed = _parse(upload, chunk, refuse)
+    parsed, rows = _parse_and_look_up(upload, chunk, refuse)
     live = [p for p in parsed if p is not None]
     upload.load_points({p[1] for p in live})
     upload.load_scanners({p[4] for p in live})
     upload.load_tubes({p[0] for p in live if p[0]})
-    codes = [p[2] for p in live if isinstance(p[2], Code)]
-    by_number, by_pk = upload.persons({c.id_number for c in codes if c.id_number},
-                                      {c.person_pk for c in codes if c.person_pk is not None})
-    elevated = {}  # day → elevated unit paths among the chunk's persons (and provisional ones)
-    paths = {p.unit_path for p in by_pk.values()}
-
-    def elevated_on(day, path):
-        if day not in elevated:
-            elevated[day] = (elevated_paths(paths, day), set(paths))
-        found, asked = elevated[day]
-        if path not in asked:
-            found.update(elevated_paths({path}, day))
-            asked.add(path)
-        return found
+    pks = {p[2].person_pk for p in live if type(p[2]) is Code and p[2].person_pk is not None}
+    by_number, by_pk = upload.persons(rows, pks)
+    _check_unregistered(parsed, by_number)
+    live = [p for p in parsed if p is not None]
+    elevated = _prepare(upload, live, by_number, {p.unit_path for p in by_pk.values()})
 
     tubes, points, scanners = upload.tubes, upload.points, upload.scanners
     sizes = _pool_sizes(round)
-    samples, created, single = [], [], []
-    for index, entry in enumerate(parsed):
-        if entry is None:
-            continue
-        barcode, point_code, code, moment, scanner_name, day, raw = entry
-        text = code.text if isinstance(code, Code) else _text(raw)
-        point = points.get(point_code)
-        if not isinstance(point, SamplingPoint):
-            refuse(index, barcode, text, point or _("请填写采样点"))
-            continue
-        scanner = scanners[scanner_name]
-        if isinstance(scanner, str):
-            refuse(index, barcode, text, scanner)
-            continue
-        tube = tubes.get(barcode)
-        if tube is None:
-            tube = upload.open(barcode, point, scanner, moment, day)
-            if isinstance(tube, _Tube):
-                tubes[barcode] = tube
-        elif isinstance(tube, _Tube) and tube.point.pk != point.pk:
-            tube = _("试管条码“%(barcode)s”已在采样点“%(point)s”开管") % {"barcode": barcode,
-                                                                   "point": tube.point.unit.name}
-        if isinstance(tube, str):
-            refuse(index, barcode, text, tube)
-            continue
-        if not isinstance(code, Code):
-            refuse(index, barcode, text, code)
-            continue
-        # From here on, the checks of sampling._scan_one, in its order.
-        if tube.status != TubeStatus.OPEN:
-            refuse(index, barcode, text, _("试管已满（%(n)d人）并已封管，请换一支新管") % {"n": tube.capacity}
-                   if tube.size >= tube.capacity else _("试管已封管，不能再加入"))
-            continue
-        provisional = False
-        if code.person_pk is not None:
-            person = by_pk.get(code.person_pk)
-            if person is None:
-                refuse(index, barcode, text, _("人员条码“%(code)s”不存在") % {"code": text})
+    created, single = [], []
+    # No query from here to the end of the loop: on PostgreSQL the samples stream to the server
+    # meanwhile (`_SampleStream`).
+    with _SampleStream(round.pk) as samples:
+        for index, entry in enumerate(parsed):
+            if entry is None:
                 continue
-        else:
-            person = by_number.get(code.id_number)
-            if person is None:
-                person = _provisional(upload.residence(point), code)
-                if isinstance(person, str):
-                    refuse(index, barcode, text, person)
+            barcode, point_code, code, moment, scanner_name, day, raw = entry
+            text = raw if code is None else code.text if isinstance(code, Code) else _text(raw)
+            point = points.get(point_code)
+            if not isinstance(point, SamplingPoint):
+                refuse(index, barcode, text, point or _("请填写采样点"))
+                continue
+            scanner = scanners[scanner_name]
+            if isinstance(scanner, str):
+                refuse(index, barcode, text, scanner)
+                continue
+            tube = tubes.get(barcode)
+            if tube is None:
+                tube = upload.open(barcode, point, scanner, moment, day)
+                if isinstance(tube, _Tube):
+                    tubes[barcode] = tube
+            elif isinstance(tube, _Tube) and tube.point.id != point.id:
+                tube = _("试管条码“%(barcode)s”已在采样点“%(point)s”开管") % {"barcode": barcode,
+                                                                       "point": tube.point.unit.name}
+            if isinstance(tube, str):
+                refuse(index, barcode, text, tube)
+                continue
+            if isinstance(code, str):
+                refuse(index, barcode, text, code)
+                continue
+            # From here on, the checks of sampling._scan_one, in its order.
+            if tube.status != TubeStatus.OPEN:
+                refuse(index, barcode, text, _("试管已满（%(n)d人）并已封管，请换一支新管") % {"n": tube.capacity}
+                       if tube.size >= tube.capacity else _("试管已封管，不能再加入"))
+                continue
+            provisional = False
+            if code is None:
+                person = by_number[raw]  # a registered resident (_check_unregistered)
+            elif code.person_pk is not None:
+                person = by_pk.get(code.person_pk)
+                if person is None:
+                    refuse(index, barcode, text, _("人员条码“%(code)s”不存在") % {"code": text})
                     continue
-                by_number[code.id_number] = person
-                created.append(person)
-                provisional = True
-        if person.open_tube is not None and person.open_tube != barcode:
-            refuse(index, barcode, text, _("%(name)s已在本轮另一支未封管的试管（%(barcode)s）中")
-                   % {"name": person.name, "barcode": person.open_tube})
-            continue
-        if person.open_tube == barcode:
-            refuse(index, barcode, text, _("%(name)s已在本管中，不重复采样") % {"name": person.name})
-            continue
-        size = _pool_size(sizes, person, elevated_on(day, person.unit_path))
-        if size < tube.capacity:
-            refuse(index, barcode, text, _("%(name)s须按1:%(size)d混采（重点人员、待单采复检或中高风险地区），"
-                                           "不能放入1:%(capacity)d的试管")
-                   % {"name": person.name, "size": size, "capacity": tube.capacity})
-            continue
-        # Accepted.
-        samples.append((tube, person, moment, scanner.pk if scanner is not None else None))
-        tube.members.append(person)
-        tube.size += 1
-        tube.changed = True
-        person.open_tube = barcode
-        outcome.provisional += provisional
-        if tube.capacity == 1:
-            single.append(tube)
-            person.retest = False
-        if tube.size >= tube.capacity:
-            tube.status, tube.closed_at = TubeStatus.CLOSED, moment
-            outcome.tubes_closed += 1
-            for member in tube.members:
-                if member.open_tube == barcode:
-                    member.open_tube = None
+            else:
+                person = by_number.get(code.id_number)
+                if person is None:
+                    person = _provisional(upload.residence(point), code)
+                    if isinstance(person, str):
+                        refuse(index, barcode, text, person)
+                        continue
+                    by_number[code.id_number] = person
+                    created.append(person)
+                    provisional = True
+            if person.open_tube is not None and person.open_tube != barcode:
+                refuse(index, barcode, text, _("%(name)s已在本轮另一支未封管的试管（%(barcode)s）中")
+                       % {"name": person.name, "barcode": person.open_tube})
+                continue
+            if person.open_tube == barcode:
+                refuse(index, barcode, text, _("%(name)s已在本管中，不重复采样") % {"name": person.name})
+                continue
+            size = _pool_size(sizes, person, elevated[day])
+            if size < tube.capacity:
+                refuse(index, barcode, text, _("%(name)s须按1:%(size)d混采（重点人员、待单采复检或中高风险地区），"
+                                               "不能放入1:%(capacity)d的试管")
+                       % {"name": person.name, "size": size, "capacity": tube.capacity})
+                continue
+            # Accepted.
+            samples.add(tube, person, moment, scanner.id if scanner is not None else None)
+            tube.members.append(person)
+            tube.size += 1
+            tube.changed = True
+            person.open_tube = barcode
+            outcome.provisional += provisional
+            if tube.capacity == 1:
+                single.append(tube)
+                person.retest = False
+            if tube.size >= tube.capacity:
+                tube.status, tube.closed_at = TubeStatus.CLOSED, moment
+                outcome.tubes_closed += 1
+                for member in tube.members:
+                    if member.open_tube == barcode:
+                        member.open_tube = None
     refusals.sort(key=lambda refusal: refusal.index)
-    outcome.accepted += len(samples)
+    outcome.accepted += samples.count
     _write(upload, samples, created, single)
 
 
@@ -461,11 +582,10 @@ def _provisional(unit, code):
 
 def _write(upload, samples, created, single):
     tubes = [tube for tube in upload.tubes.values() if isinstance(tube, _Tube)]
-    _update_tubes([tube for tube in tubes if tube.pk is not None and tube.changed])
-    _insert_tubes(upload, [tube for tube in tubes if tube.pk is None])
+    _update_tubes([tube for tube in tubes if not tube.new and tube.changed])
+    _insert_tubes(upload, [tube for tube in tubes if tube.new])
     _insert_persons(upload, [person for person in created if person.pk is None])
-    if samples:
-        _insert_samples(upload.round.pk, samples)
+    samples.write_held()
     if single:
         complete_retests(Sample.objects.filter(tube_id__in={tube.pk for tube in single}))
     # The next chunk reads its tubes again, as written: the state does not grow with the upload.
@@ -496,10 +616,6 @@ def _insert_tubes(upload, tubes):
     table = Tube._meta.db_table
     null = "\\N"
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)",
-                       [len(tubes)])
-        for tube, (pk,) in zip(tubes, cursor.fetchall()):
-            tube.pk = pk
         try:
             with transaction.atomic(), cursor.cursor.copy(
                 f"COPY {table} (id, barcode, round_id, point_id, unit_path, capacity, size, status, opened_at, "
@@ -545,34 +661,78 @@ def _insert_persons(upload, persons):
         person.pk = numbers[person.id_number]
 
 
-def _insert_samples(round_id, samples):
-    if connection.vendor == "postgresql":
-        _copy_samples(round_id, samples)
-        return
-    Sample.objects.bulk_create(
-        [Sample(tube_id=tube.pk, round_id=round_id, person_id=person.pk, unit_path=person.unit_path,
-                scanned_at=moment, scanned_by_id=scanner) for tube, person, moment, scanner in samples],
-        batch_size=2000,
-    )
+class _SampleStream:
+    """The chunk's accepted samples on their way to the table. On PostgreSQL they are streamed
+    with COPY while the rules go on, so that the server writes them on the other core; a sample
+    of a provisional person (no pk until the person is written) is held for `write_held`.
+    Elsewhere every sample is held and written with bulk_create."""
 
+    BLOCK = 5000  # lines sent to the server at a time
 
-def _copy_samples(round_id, samples):
-    """COPY the samples in blocks of about a megabyte (text format: no value needs escaping)."""
-    table = Sample._meta.db_table
-    stamps = {}
-    with connection.cursor() as cursor:
-        with cursor.cursor.copy(
-            f"COPY {table} (tube_id, round_id, person_id, unit_path, scanned_at, scanned_by_id) FROM STDIN"
-        ) as copy:
-            lines = []
-            for tube, person, moment, scanner in samples:
-                stamp = stamps.get(moment)
-                if stamp is None:
-                    stamp = stamps[moment] = moment.isoformat()
-                lines.append(f"{tube.pk}\t{round_id}\t{person.pk}\t{person.unit_path}\t{stamp}\t"
-                             f"{scanner if scanner is not None else chr(92) + 'N'}\n")
-                if len(lines) >= 10_000:
-                    copy.write("".join(lines))
-                    lines = []
-            if lines:
-                copy.write("".join(lines))
+    def __init__(self, round_id):
+        self.round_id = round_id
+        self.count = 0
+        self.held = []
+        self.lines = []
+        self.stamps = {}
+        self.copy = None
+
+    def __enter__(self):
+        if connection.vendor == "postgresql":
+            self._cursor = connection.cursor()
+            self._copy = self._cursor.cursor.copy(
+                f"COPY {Sample._meta.db_table} (tube_id, round_id, person_id, unit_path, scanned_at, scanned_by_id) "
+                "FROM STDIN")
+            self.copy = self._copy.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        if self.copy is None:
+            return False
+        try:
+            if exc[0] is None and self.lines:
+                self.copy.write("".join(self.lines))
+            self._copy.__exit__(*exc)
+        finally:
+            self._cursor.close()
+            self.copy, self.lines = None, []
+        return False
+
+    def add(self, tube, person, moment, scanner):
+        self.count += 1
+        if self.copy is None or person.pk is None or tube.pk is None:
+            self.held.append((tube, person, moment, scanner))
+            return
+        self.lines.append(self._line(tube.pk, person, moment, scanner))
+        if len(self.lines) >= self.BLOCK:
+            self.copy.write("".join(self.lines))
+            self.lines = []
+
+    def _line(self, tube_pk, person, moment, scanner):
+        stamp = self.stamps.get(moment)
+        if stamp is None:
+            stamp = moment.isoformat()
+            if len(self.stamps) < 10_000:
+                self.stamps[moment] = stamp
+        return (f"{tube_pk}\t{self.round_id}\t{person.pk}\t{person.unit_path}\t{stamp}\t"
+                f"{scanner if scanner is not None else chr(92) + 'N'}\n")
+
+    def write_held(self):
+        """The held samples, once their tubes and persons are written."""
+        if not self.held:
+            return
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor, cursor.cursor.copy(
+                f"COPY {Sample._meta.db_table} (tube_id, round_id, person_id, unit_path, scanned_at, scanned_by_id) "
+                "FROM STDIN"
+            ) as copy:
+                for start in range(0, len(self.held), self.BLOCK):
+                    copy.write("".join(self._line(tube.pk, person, moment, scanner)
+                                       for tube, person, moment, scanner in self.held[start:start + self.BLOCK]))
+        else:
+            Sample.objects.bulk_create(
+                [Sample(tube_id=tube.pk, round_id=self.round_id, person_id=person.pk, unit_path=person.unit_path,
+                        scanned_at=moment, scanned_by_id=scanner) for tube, person, moment, scanner in self.held],
+                batch_size=2000,
+            )
+        self.held = []

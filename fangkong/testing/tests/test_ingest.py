@@ -144,6 +144,41 @@ def test_an_upload_answers_and_writes_as_scanning_one_by_one(upload, triad, monk
         ("T1", "closed"), ("T2", "closed"), ("T3", "closed")}
 
 
+@pytest.mark.parametrize("chunk,part", [(ingest_module.CHUNK, ingest_module.LOOKUP_PART), (2, 1)])
+def test_plain_id_numbers_are_looked_up_first_and_checked_in_full_unless_a_resident_holds_them(
+        upload, triad, monkeypatch, chunk, part):
+    monkeypatch.setattr(ingest_module, "CHUNK", chunk)
+    monkeypatch.setattr(ingest_module, "LOOKUP_PART", part)
+    valid = fictional_id(birth="19850505", seq=78)
+    bad_check_digit = valid[:17] + ("0" if valid[17] != "0" else "1")
+    other = fictional_id(birth="19850505", seq=79)
+    # A passport holder whose number reads as an ID number, with a wrong check digit.
+    passport = Person.objects.create(name="外籍人员", id_type="passport",
+                                     id_number=other[:17] + ("0" if other[17] != "0" else "1"),
+                                     unit=triad.county.east_grid)
+    future = fictional_id(birth="20991231", seq=5)
+    codes = [
+        ("T1", json.dumps({"idno": valid, "name": "钱七"}, ensure_ascii=False)),  # registered here, provisional
+        ("T2", bad_check_digit),  # unknown and invalid: the scan's reason
+        ("T2", passport.id_number),  # registered, but not as a resident: checked in full
+        ("T2", future),  # born after the scan
+        ("T3", upload.people[0].id_number),
+        ("T3", valid),  # the provisional person, by plain number in a later chunk: already in T1
+        ("T4", upload.people[1].id_number),
+    ]
+    records = [ScanRecord(barcode, upload.points["A"].unit.code, code, T0 + timedelta(minutes=i))
+               for i, (barcode, code) in enumerate(codes)]
+    (scan_answers, scan_rows), (upload_answers, upload_rows) = run_both(
+        lambda: scan_one_by_one(upload, records, upload.sampler, unit=triad.county.east_grid),
+        lambda: by_upload(records, upload, upload.sampler, unit=triad.county.east_grid)[0],
+    )
+    assert upload_answers == scan_answers
+    assert upload_rows == scan_rows
+    assert [i for i, reason in enumerate(upload_answers) if not reason] == [0, 4, 6]
+    assert "钱七已在本轮另一支未封管的试管（T1）中" in upload_answers[5]
+    assert upload_answers[1] and upload_answers[2] and upload_answers[3]
+
+
 def test_an_upload_counts_and_refuses_with_positions(upload, triad):
     records = the_batch(upload, triad)
     answers, outcome = by_upload(records, upload, upload.sampler)
@@ -228,10 +263,14 @@ def test_unknown_people_go_to_the_unit_given_or_are_refused_without_one(upload, 
 def test_an_upload_is_one_transaction(upload, triad, monkeypatch):
     a = upload.points["A"].unit.code
 
+    insert_tubes = ingest_module._insert_tubes
+
     def broken(*args):
+        insert_tubes(*args)  # the samples are written by now on PostgreSQL, and the tube
         raise ValidationError("disk full")
 
-    monkeypatch.setattr(ingest_module, "_insert_samples", broken)
+    monkeypatch.setattr(ingest_module, "_insert_tubes", broken)
     with pytest.raises(ValidationError):
         ingest(upload.round, [ScanRecord("T1", a, upload.people[0].id_number, T0)], upload.sampler, T0)
     assert not Tube.objects.filter(barcode="T1").exists()
+    assert not Sample.objects.filter(person=upload.people[0]).exists()
