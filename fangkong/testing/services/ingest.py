@@ -225,12 +225,17 @@ class _Upload:
             for person_id in RetestOrder.objects.filter(person_id__in=chunk_persons, done_at__isnull=True).values_list(
                     "person_id", flat=True):
                 by_pk[person_id].retest = True
-            for person_id, barcode in (
-                Sample.objects.filter(round_id=self.round.pk, tube__status=TubeStatus.OPEN,
-                                      person_id__in=chunk_persons)
-                .values_list("person_id", "tube__barcode")
-            ):
-                person = by_pk[person_id]
+            # The round's open tubes are few (those being filled at the points), its samples many:
+            # the members of its open tubes are read, not the samples of every person.
+            open_tubes = dict(Tube.objects.filter(round_id=self.round.pk, status=TubeStatus.OPEN)
+                              .values_list("pk", "barcode"))
+            members = (Sample.objects.filter(tube_id__in=_pks(open_tubes)).values_list("person_id", "tube_id")
+                       if open_tubes else [])
+            for person_id, tube_id in members:
+                person = by_pk.get(person_id)
+                if person is None:
+                    continue
+                barcode = open_tubes[tube_id]
                 person.open_tube = barcode
                 tube = self.tubes.get(barcode)
                 if isinstance(tube, _Tube):
