@@ -45,3 +45,51 @@ def rows_table(columns, rows):
     )
     data = [[adapt(v) if kind == "timestamptz" else v for v, (_n, kind) in zip(row, columns)] for row in rows]
     return f"(SELECT {picks} FROM json_each(%s))", [json.dumps(data)]
+
+
+# The derived-table type that carries each kind of model field `insert_many` writes.
+_FIELD_TYPES = {
+    "CharField": "text", "TextField": "text", "SlugField": "text", "ForeignKey": "bigint", "OneToOneField": "bigint",
+    "BigIntegerField": "bigint", "PositiveBigIntegerField": "bigint", "IntegerField": "bigint",
+    "PositiveIntegerField": "bigint", "SmallIntegerField": "bigint", "PositiveSmallIntegerField": "bigint",
+    "DateTimeField": "timestamptz",
+}
+
+
+def insert_many(model, objs):
+    """Insert the unsaved instances `objs` of `model` and set their pks, as bulk_create does, but
+    on PostgreSQL as one INSERT … SELECT over a derived table: for thousands of rows bulk_create
+    spends more on building and quoting its placeholders than the database spends inserting.
+    The pks are taken from the sequence first, so each instance knows its own. Every field but
+    the pk must be of a kind in _FIELD_TYPES (a TypeError says which is not). Returns `objs`."""
+    objs = list(objs)
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    kinds = []
+    for f in fields:
+        kind = _FIELD_TYPES.get(f.get_internal_type())
+        if kind is None:
+            raise TypeError(f"insert_many cannot write {meta.label}.{f.name} ({f.get_internal_type()})")
+        kinds.append(kind)
+    if connection.vendor != "postgresql" or not objs:
+        return model.objects.bulk_create(objs)
+    rows = []
+    for obj in objs:
+        values = [f.pre_save(obj, add=True) for f in fields]
+        rows.append([None if value is None else str(value) if kind == "text" else value
+                     for value, kind in zip(values, kinds)])
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                       [meta.db_table, meta.pk.column, len(objs)])
+        pks = [pk for (pk,) in cursor.fetchall()]
+        table, params = rows_table([("c0", "bigint"), *((f"c{i + 1}", kind) for i, kind in enumerate(kinds))],
+                                   [(pk, *row) for pk, row in zip(pks, rows)])
+        names = ", ".join(quote(column) for column in [meta.pk.column, *(f.column for f in fields)])
+        picks = ", ".join(f"v.c{i}" for i in range(len(fields) + 1))
+        cursor.execute(f"INSERT INTO {quote(meta.db_table)} ({names}) SELECT {picks} FROM {table} v", params)
+    for obj, pk in zip(objs, pks):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = connection.alias
+    return objs

@@ -16,7 +16,7 @@ from fangkong.alerts.models import (
     Delivery,
     Severity,
 )
-from fangkong.lib.db import relaxed_commit, rows_table
+from fangkong.lib.db import insert_many, relaxed_commit, rows_table
 from fangkong.orgs.jurisdiction import ancestor_paths
 from fangkong.orgs.models import Unit
 
@@ -371,14 +371,14 @@ def raise_alerts(kind, pending, now):
     if not pending:
         return []
     targets = responsible_units({p.unit.path for p in pending})
-    alerts = Alert.objects.bulk_create([
+    alerts = insert_many(Alert, [
         Alert(kind=kind, severity=rules[(kind, p.unit.path)].severity, origin_unit=p.unit, origin_path=p.unit.path,
               unit_id=targets[p.unit.path], level=0, title=p.title[:200], detail=p.detail, key=p.key[:120],
               subject_type=ContentType.objects.get_for_model(p.subject), subject_id=p.subject.pk, raised_at=now,
               ack_due_at=now + timedelta(minutes=rules[(kind, p.unit.path)].ack_minutes))
         for p in pending
     ])
-    AlertStep.objects.bulk_create(AlertStep(alert=a, level=0, unit_id=a.unit_id, at=now) for a in alerts)
+    insert_many(AlertStep, [AlertStep(alert=a, level=0, unit_id=a.unit_id, at=now) for a in alerts])
     staff = {}
     for unit_id, user in ((ra.unit_id, ra.user) for ra in RoleAssignment.objects.filter(
             unit_id__in={a.unit_id for a in alerts}, user__is_active=True).select_related("user").order_by("pk")):
