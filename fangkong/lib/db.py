@@ -15,7 +15,7 @@ def relaxed_commit():
 
 # SQL types of the columns a derived table can carry: PostgreSQL array type, SQLite cast.
 _TYPES = {"bigint": ("bigint[]", "INTEGER"), "int": ("int[]", "INTEGER"), "timestamptz": ("timestamptz[]", "TEXT"),
-          "text": ("text[]", "TEXT")}
+          "text": ("text[]", "TEXT"), "bool": ("boolean[]", "INTEGER")}
 
 
 def rows_table(columns, rows):
@@ -52,7 +52,7 @@ _FIELD_TYPES = {
     "CharField": "text", "TextField": "text", "SlugField": "text", "ForeignKey": "bigint", "OneToOneField": "bigint",
     "BigIntegerField": "bigint", "PositiveBigIntegerField": "bigint", "IntegerField": "bigint",
     "PositiveIntegerField": "bigint", "SmallIntegerField": "bigint", "PositiveSmallIntegerField": "bigint",
-    "DateTimeField": "timestamptz",
+    "DateTimeField": "timestamptz", "BooleanField": "bool",
 }
 
 

@@ -12,12 +12,14 @@ from fangkong.lib.db import rows_table
 @pytest.mark.django_db
 def test_a_derived_table_gives_back_its_rows_with_nulls_and_every_type():
     moment = timezone.make_aware(datetime.datetime(2022, 1, 27, 12, 0))
-    rows = [(1, 7, "东门村, 一组", moment), (None, -3, "", None), (2**40, None, "it's", moment)]
-    table, params = rows_table([("id", "bigint"), ("n", "int"), ("label", "text"), ("at", "timestamptz")], rows)
+    rows = [(1, 7, "东门村, 一组", moment, True), (None, -3, "", None, False), (2**40, None, "it's", moment, None)]
+    table, params = rows_table([("id", "bigint"), ("n", "int"), ("label", "text"), ("at", "timestamptz"),
+                                ("ok", "bool")], rows)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id, n, label, at FROM {table} v", params)
+        cursor.execute(f"SELECT id, n, label, at, ok FROM {table} v", params)
         back = cursor.fetchall()
     assert [row[:3] for row in back] == [row[:3] for row in rows]
+    assert [None if row[4] is None else bool(row[4]) for row in back] == [True, False, None]
     at = [row[3] for row in back]
     if connection.vendor == "sqlite":  # SQLite gives back the text Django stores: UTC, naive
         at = [None if value is None else datetime.datetime.fromisoformat(value).replace(tzinfo=datetime.UTC)

@@ -4,6 +4,7 @@ from datetime import timedelta
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from fangkong.accounts.models import RoleAssignment, User
@@ -365,8 +366,8 @@ def raise_alerts(kind, pending, now):
     today = timezone.localdate(now)
     rules = rules_for_origins({(kind, p.unit.path) for p in pending}, today)
     pending = [p for p in pending if rules[(kind, p.unit.path)].enabled]
-    taken = set(Alert.objects.filter(kind=kind, key__in=[p.key[:120] for p in pending], resolved_at__isnull=True)
-                .values_list("key", flat=True))
+    taken = set(Alert.objects.filter(kind=kind, key__in=_texts({p.key[:120] for p in pending}),
+                                     resolved_at__isnull=True).values_list("key", flat=True))
     pending = [p for p in pending if p.key[:120] not in taken]
     if not pending:
         return []
@@ -378,7 +379,7 @@ def raise_alerts(kind, pending, now):
               ack_due_at=now + timedelta(minutes=rules[(kind, p.unit.path)].ack_minutes))
         for p in pending
     ])
-    insert_many(AlertStep, [AlertStep(alert=a, level=0, unit_id=a.unit_id, at=now) for a in alerts])
+    insert_many(AlertStep, [AlertStep(alert_id=a.pk, level=0, unit_id=a.unit_id, at=now) for a in alerts])
     staff = {}
     for unit_id, user in ((ra.unit_id, ra.user) for ra in RoleAssignment.objects.filter(
             unit_id__in={a.unit_id for a in alerts}, user__is_active=True).select_related("user").order_by("pk")):
@@ -387,14 +388,23 @@ def raise_alerts(kind, pending, now):
     for channel in channels():
         for alert in alerts:
             for user in staff.get(alert.unit_id, {}).values():
+                # By ids: thousands of rows, and setting related objects costs a check each.
                 try:
                     channel.send(alert, user)
-                    deliveries.append(Delivery(alert=alert, user=user, channel=channel.code, level=0, sent_at=now))
+                    deliveries.append(Delivery(alert_id=alert.pk, user_id=user.pk, channel=channel.code, level=0,
+                                               sent_at=now))
                 except Exception as exc:  # a gateway failure must not lose the in-app alert
-                    deliveries.append(Delivery(alert=alert, user=user, channel=channel.code, level=0, sent_at=now,
-                                               ok=False, error=str(exc)[:300]))
-    Delivery.objects.bulk_create(deliveries, batch_size=1000)
+                    deliveries.append(Delivery(alert_id=alert.pk, user_id=user.pk, channel=channel.code, level=0,
+                                               sent_at=now, ok=False, error=str(exc)[:300]))
+    insert_many(Delivery, deliveries)
     return alerts
+
+
+def _texts(values):
+    """A subquery of the strings `values`, for `__in` over thousands of them (one parameter, not
+    one each: a thousand alerts name some ten thousand paths)."""
+    table, params = rows_table([("value", "text")], [(value,) for value in values])
+    return RawSQL(f"SELECT value FROM {table} v", params)
 
 
 def responsible_units(paths):
@@ -402,9 +412,9 @@ def responsible_units(paths):
     unit when someone holds a role there (or nobody above does), else the nearest staffed unit
     above. Two queries for any number of units."""
     wanted = {a for path in paths for a in ancestor_paths(path)}
-    staffed = dict(RoleAssignment.objects.filter(user__is_active=True, unit__path__in=wanted)
+    staffed = dict(RoleAssignment.objects.filter(user__is_active=True, unit__path__in=_texts(wanted))
                    .values_list("unit__path", "unit_id").distinct())
-    own = dict(Unit.objects.filter(path__in=paths).values_list("path", "pk"))
+    own = dict(Unit.objects.filter(path__in=_texts(paths)).values_list("path", "pk"))
     result = {}
     for path in paths:
         above = [a for a in ancestor_paths(path) if a in staffed]
