@@ -168,7 +168,7 @@ class Sample(models.Model):
     # them. The foreign keys have no index of their own: the unique (tube, person) and the (round,
     # person) and (person, scanned_at) indexes below serve them. Nor are they constraints in the
     # database: PostgreSQL checks each one row by row at commit, locking the referenced person
-    # and tube rows, which cost three times the writing of the samples themselves. Samples are
+    # and tube rows, which cost more than three times the writing of the samples. Samples are
     # only written by `sampling.scan` and `ingest`, which read the tube, round and person they
     # refer to in the same transaction, and deletions cascade and protect through Django.
     tube = models.ForeignKey(Tube, verbose_name=_("采样管"), on_delete=models.CASCADE, related_name="samples",
