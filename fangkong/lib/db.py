@@ -1,6 +1,7 @@
 """Small database helpers shared by the worker passes."""
 
 from django.db import connection
+from django.db.models.expressions import RawSQL
 
 
 def relaxed_commit():
@@ -47,6 +48,23 @@ def rows_table(columns, rows):
     return f"(SELECT {picks} FROM json_each(%s))", [json.dumps(data)]
 
 
+def values_in(values, kind):
+    """A subquery of `values` (of a type of _TYPES) for `field__in=` over thousands of them: one
+    parameter for all (see `rows_table`), where a list gives one placeholder each."""
+    table, params = rows_table([("value", kind)], [(value,) for value in values])
+    return RawSQL(f"SELECT value FROM {table} v", params)
+
+
+def take_pks(model, count):
+    """`count` pks taken from the sequence of `model`'s table (PostgreSQL), for rows written
+    later whose pks are needed first."""
+    meta = model._meta
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                       [meta.db_table, meta.pk.column, count])
+        return [pk for (pk,) in cursor.fetchall()]
+
+
 # The derived-table type that carries each kind of model field `insert_many` writes.
 _FIELD_TYPES = {
     "CharField": "text", "TextField": "text", "SlugField": "text", "ForeignKey": "bigint", "OneToOneField": "bigint",
@@ -79,10 +97,8 @@ def insert_many(model, objs):
         rows.append([None if value is None else str(value) if kind == "text" else value
                      for value, kind in zip(values, kinds)])
     quote = connection.ops.quote_name
+    pks = take_pks(model, len(objs))
     with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                       [meta.db_table, meta.pk.column, len(objs)])
-        pks = [pk for (pk,) in cursor.fetchall()]
         table, params = rows_table([("c0", "bigint"), *((f"c{i + 1}", kind) for i, kind in enumerate(kinds))],
                                    [(pk, *row) for pk, row in zip(pks, rows)])
         names = ", ".join(quote(column) for column in [meta.pk.column, *(f.column for f in fields)])

@@ -4,7 +4,6 @@ from datetime import timedelta
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from fangkong.accounts.models import RoleAssignment, User
@@ -17,7 +16,7 @@ from fangkong.alerts.models import (
     Delivery,
     Severity,
 )
-from fangkong.lib.db import insert_many, relaxed_commit, rows_table
+from fangkong.lib.db import insert_many, relaxed_commit, rows_table, values_in
 from fangkong.orgs.jurisdiction import ancestor_paths
 from fangkong.orgs.models import Unit
 
@@ -366,7 +365,7 @@ def raise_alerts(kind, pending, now):
     today = timezone.localdate(now)
     rules = rules_for_origins({(kind, p.unit.path) for p in pending}, today)
     pending = [p for p in pending if rules[(kind, p.unit.path)].enabled]
-    taken = set(Alert.objects.filter(kind=kind, key__in=_texts({p.key[:120] for p in pending}),
+    taken = set(Alert.objects.filter(kind=kind, key__in=values_in({p.key[:120] for p in pending}, "text"),
                                      resolved_at__isnull=True).values_list("key", flat=True))
     pending = [p for p in pending if p.key[:120] not in taken]
     if not pending:
@@ -400,21 +399,14 @@ def raise_alerts(kind, pending, now):
     return alerts
 
 
-def _texts(values):
-    """A subquery of the strings `values`, for `__in` over thousands of them (one parameter, not
-    one each: a thousand alerts name some ten thousand paths)."""
-    table, params = rows_table([("value", "text")], [(value,) for value in values])
-    return RawSQL(f"SELECT value FROM {table} v", params)
-
-
 def responsible_units(paths):
     """{unit path: id of the unit an alert raised there sits at}, as `raise_alert` places it: the
     unit when someone holds a role there (or nobody above does), else the nearest staffed unit
     above. Two queries for any number of units."""
     wanted = {a for path in paths for a in ancestor_paths(path)}
-    staffed = dict(RoleAssignment.objects.filter(user__is_active=True, unit__path__in=_texts(wanted))
+    staffed = dict(RoleAssignment.objects.filter(user__is_active=True, unit__path__in=values_in(wanted, "text"))
                    .values_list("unit__path", "unit_id").distinct())
-    own = dict(Unit.objects.filter(path__in=_texts(paths)).values_list("path", "pk"))
+    own = dict(Unit.objects.filter(path__in=values_in(paths, "text")).values_list("path", "pk"))
     result = {}
     for path in paths:
         above = [a for a in ancestor_paths(path) if a in staffed]

@@ -29,14 +29,13 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from fangkong.control.models import ControlCase
 from fangkong.lib.dates import cn_date, day_start
-from fangkong.lib.db import rows_table
+from fangkong.lib.db import take_pks, values_in
 from fangkong.lib.idnumbers import birth_date_from_resident_id, sex_from_resident_id
 from fangkong.lib.pinyin import initials
 from fangkong.orgs.models import RESIDENCE_TYPES
@@ -120,15 +119,6 @@ class _Person:
         self.open_tube = None  # the barcode of the open tube of the round they are in
 
 
-def _pks(pks):
-    """A subquery of `pks`: on PostgreSQL one text parameter (dumping fifty thousand integers as
-    an array parameter costs more than the queries that use it)."""
-    if connection.vendor == "postgresql":
-        return RawSQL("SELECT unnest(string_to_array(%s, ','))::bigint", [",".join(map(str, pks))])
-    table, params = rows_table([("pk", "bigint")], [(pk,) for pk in pks])
-    return RawSQL(f"SELECT pk FROM {table} v", params)
-
-
 def _as_record(record):
     """A ScanRecord, a (barcode, point, code, scanned_at[, scanner]) tuple or a dict."""
     if isinstance(record, dict):
@@ -193,8 +183,7 @@ class _Upload:
         wanted = [code for code in barcodes if code not in self.tubes]
         if not wanted:
             return
-        table, params = rows_table([("barcode", "text")], [(code,) for code in wanted])
-        rows = (Tube.objects.select_for_update().filter(barcode__in=RawSQL(f"SELECT barcode FROM {table} v", params))
+        rows = (Tube.objects.select_for_update().filter(barcode__in=values_in(wanted, "text"))
                 .values_list("pk", "barcode", "round_id", "point_id", "capacity", "size", "status"))
         rows = list(rows)
         points = {point.pk: point for point in self.points.values() if isinstance(point, SamplingPoint)}
@@ -213,12 +202,13 @@ class _Upload:
         """The persons named by the chunk's codes (`rows` as `_look_up` gives them for the ID
         numbers, `pks` for person barcodes), with their pool-size facts and open tubes."""
         if pks:
-            rows += Person.objects.filter(pk__in=_pks(pks)).annotate(resident=Q(id_type=IDType.RESIDENT)).values_list(
-                "pk", "id_number", "name", "unit_path", "unit_id", "resident")
+            rows += (Person.objects.filter(pk__in=values_in(pks, "bigint"))
+                     .annotate(resident=Q(id_type=IDType.RESIDENT))
+                     .values_list("pk", "id_number", "name", "unit_path", "unit_id", "resident"))
         by_pk = {row[0]: _Person(*row) for row in rows}
         if by_pk:
             # Few of them are under control or owe a retest: two lookups for the chunk.
-            chunk_persons = _pks(by_pk)
+            chunk_persons = values_in(by_pk, "bigint")
             for person_id in ControlCase.objects.active().filter(person_id__in=chunk_persons).values_list(
                     "person_id", flat=True):
                 by_pk[person_id].controlled = True
@@ -229,8 +219,8 @@ class _Upload:
             # the members of its open tubes are read, not the samples of every person.
             open_tubes = dict(Tube.objects.filter(round_id=self.round.pk, status=TubeStatus.OPEN)
                               .values_list("pk", "barcode"))
-            members = (Sample.objects.filter(tube_id__in=_pks(open_tubes)).values_list("person_id", "tube_id")
-                       if open_tubes else [])
+            members = (Sample.objects.filter(tube_id__in=values_in(open_tubes, "bigint"))
+                       .values_list("person_id", "tube_id") if open_tubes else [])
             for person_id, tube_id in members:
                 person = by_pk.get(person_id)
                 if person is None:
@@ -375,9 +365,8 @@ def _look_up(numbers, raw_connection=None):
         with raw_connection.cursor() as cursor:
             cursor.execute(LOOKUP_SQL, [IDType.RESIDENT, ",".join(sorted(numbers))])
             return cursor.fetchall()
-    table, params = rows_table([("number", "text")], [(n,) for n in numbers])
     # The unique index on ID numbers leaves out empty ones: say so, or it is not used.
-    return list(Person.objects.filter(id_number__in=RawSQL(f"SELECT number FROM {table} v", params))
+    return list(Person.objects.filter(id_number__in=values_in(numbers, "text"))
                 .exclude(id_number="").annotate(resident=Q(id_type=IDType.RESIDENT))
                 .values_list("pk", "id_number", "name", "unit_path", "unit_id", "resident"))
 
@@ -457,10 +446,7 @@ def _prepare(upload, live, by_number, paths):
         upload.capacities.setdefault((point.pk, day), sizes["medium_risk"] if point.unit_path in elevated[day]
                                      else sizes["default"])
     if opening and connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT nextval(pg_get_serial_sequence('{Tube._meta.db_table}', 'id')) "
-                           "FROM generate_series(1, %s)", [len({barcode for barcode, _p, _d in opening})])
-            upload.tube_pks = iter([pk for (pk,) in cursor.fetchall()])
+        upload.tube_pks = iter(take_pks(Tube, len({barcode for barcode, _p, _d in opening})))
     return elevated
 
 
@@ -673,6 +659,8 @@ class _SampleStream:
     Elsewhere every sample is held and written with bulk_create."""
 
     BLOCK = 5000  # lines sent to the server at a time
+    COPY = (f"COPY {Sample._meta.db_table} (tube_id, round_id, person_id, unit_path, scanned_at, scanned_by_id) "
+            "FROM STDIN")
 
     def __init__(self, round_id):
         self.round_id = round_id
@@ -685,9 +673,7 @@ class _SampleStream:
     def __enter__(self):
         if connection.vendor == "postgresql":
             self._cursor = connection.cursor()
-            self._copy = self._cursor.cursor.copy(
-                f"COPY {Sample._meta.db_table} (tube_id, round_id, person_id, unit_path, scanned_at, scanned_by_id) "
-                "FROM STDIN")
+            self._copy = self._cursor.cursor.copy(self.COPY)
             self.copy = self._copy.__enter__()
         return self
 
@@ -727,10 +713,7 @@ class _SampleStream:
         if not self.held:
             return
         if connection.vendor == "postgresql":
-            with connection.cursor() as cursor, cursor.cursor.copy(
-                f"COPY {Sample._meta.db_table} (tube_id, round_id, person_id, unit_path, scanned_at, scanned_by_id) "
-                "FROM STDIN"
-            ) as copy:
+            with connection.cursor() as cursor, cursor.cursor.copy(self.COPY) as copy:
                 for start in range(0, len(self.held), self.BLOCK):
                     copy.write("".join(self._line(tube.pk, person, moment, scanner)
                                        for tube, person, moment, scanner in self.held[start:start + self.BLOCK]))
