@@ -283,7 +283,8 @@ def step_ingest(workdir, round_id, persons, tube_size):
 
 
 def step_raw(workdir):
-    """The limit: the same sample rows, exported (not timed), the table emptied, then COPY."""
+    """The limit: the same sample rows, exported (not timed), the table emptied, then COPY, in
+    the binary format the upload writes them in (the faster of the two for the server)."""
     from django.db import connection, transaction
 
     from fangkong.testing.models import Sample
@@ -291,7 +292,7 @@ def step_raw(workdir):
     table = Sample._meta.db_table
     rows_path = Path(workdir, "samples.copy")
     with connection.cursor() as cursor, open(rows_path, "wb") as f:
-        with cursor.cursor.copy(f"COPY {table} (id, {SAMPLE_COLUMNS}) TO STDOUT") as copy:
+        with cursor.cursor.copy(f"COPY {table} (id, {SAMPLE_COLUMNS}) TO STDOUT (FORMAT BINARY)") as copy:
             for block in copy:
                 f.write(block)
         cursor.execute(f"SELECT count(*) FROM {table}")
@@ -300,7 +301,7 @@ def step_raw(workdir):
         cursor.execute(f"TRUNCATE {table} CASCADE")
     start = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor, open(rows_path, "rb") as f:
-        with cursor.cursor.copy(f"COPY {table} (id, {SAMPLE_COLUMNS}) FROM STDIN") as copy:
+        with cursor.cursor.copy(f"COPY {table} (id, {SAMPLE_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
             while block := f.read(1 << 20):
                 copy.write(block)
     seconds = time.perf_counter() - start
