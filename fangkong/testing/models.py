@@ -125,23 +125,31 @@ class LabBatch(models.Model):
 
 
 class Tube(models.Model):
-    barcode = models.CharField(_("试管条码"), max_length=40, unique=True)
-    round = models.ForeignKey(TestingRound, verbose_name=_("轮次"), on_delete=models.PROTECT, related_name="tubes")
-    point = models.ForeignKey(SamplingPoint, verbose_name=_("采样点"), on_delete=models.PROTECT, related_name="tubes")
+    # A day of whole-population testing opens a million tubes, and receipt and results update
+    # each of them: every index is paid on each. So the indexes are those the tubes are read by —
+    # barcode, batch, point, jurisdiction, the round's tubes by status, and the few positive or
+    # abnormal ones — and the round, point and opener are not foreign-key constraints in the
+    # database (checked row by row at commit, they cost about as much as writing the tubes):
+    # tubes are only written by `sampling.open_tube` and `ingest`, which read the round and the
+    # point in the same transaction; deletions cascade and protect through Django.
+    barcode = models.CharField(_("试管条码"), max_length=40)
+    round = models.ForeignKey(TestingRound, verbose_name=_("轮次"), on_delete=models.PROTECT, related_name="tubes",
+                              db_index=False, db_constraint=False)
+    point = models.ForeignKey(SamplingPoint, verbose_name=_("采样点"), on_delete=models.PROTECT, related_name="tubes",
+                              db_constraint=False)
     unit_path = models.CharField(max_length=255, db_index=True, editable=False)  # the point's
     capacity = models.PositiveSmallIntegerField(_("混采人数上限"), default=10)
     size = models.PositiveSmallIntegerField(_("已采人数"), default=0)
-    status = models.CharField(_("状态"), max_length=10, choices=TubeStatus.choices, default=TubeStatus.OPEN,
-                              db_index=True)
+    status = models.CharField(_("状态"), max_length=10, choices=TubeStatus.choices, default=TubeStatus.OPEN)
     opened_at = models.DateTimeField(_("开管时间"))
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="+")
+                                  related_name="+", db_index=False, db_constraint=False)
     closed_at = models.DateTimeField(_("封管时间"), null=True, blank=True)
     batch = models.ForeignKey(LabBatch, verbose_name=_("送检批次"), null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="tube_set")
     received_at = models.DateTimeField(_("接收时间"), null=True, blank=True)
     # The first result reported; later different results are kept as TubeResult rows and flagged.
-    result = models.CharField(_("检测结果"), max_length=10, choices=Result.choices, blank=True, db_index=True)
+    result = models.CharField(_("检测结果"), max_length=10, choices=Result.choices, blank=True)
     result_at = models.DateTimeField(_("结果时间"), null=True, blank=True)
     conflict = models.BooleanField(_("结果冲突"), default=False)
 
@@ -152,6 +160,11 @@ class Tube(models.Model):
         verbose_name = _("采样管")
         verbose_name_plural = _("采样管")
         ordering = ["-opened_at", "-id"]
+        # A unique constraint, not unique=True: that would add a second (pattern) index on PostgreSQL.
+        constraints = [models.UniqueConstraint(fields=["barcode"], name="tube_barcode_unique")]
+        indexes = [models.Index(fields=["round", "status"], name="tube_round_status"),
+                   models.Index(fields=["result"], condition=models.Q(result__in=[Result.POSITIVE, Result.ABNORMAL]),
+                                name="tube_result_chased")]
 
     def __str__(self):
         return self.barcode
@@ -165,12 +178,14 @@ class Sample(models.Model):
     """One person's sample in one tube (a scan at the point)."""
 
     # A day's samples run into the millions, and every index and constraint is paid on each of
-    # them. The foreign keys have no index of their own: the unique (tube, person) and the (round,
-    # person) and (person, scanned_at) indexes below serve them. Nor are they constraints in the
-    # database: PostgreSQL checks each one row by row at commit, locking the referenced person
-    # and tube rows, which cost more than three times the writing of the samples. Samples are
-    # only written by `sampling.scan` and `ingest`, which read the tube, round and person they
-    # refer to in the same transaction, and deletions cascade and protect through Django.
+    # them. The foreign keys have no index of their own: the unique (tube, person) and the (person,
+    # scanned_at) indexes below serve tube and person. A round's samples are most of the table
+    # (reading them is a scan anyway), and a round is never deleted with samples (its tubes
+    # protect it). Nor are the keys constraints in the database: PostgreSQL checks each one row by
+    # row at commit, locking the referenced person and tube rows, which cost more than three times
+    # the writing of the samples. Samples are only written by `sampling.scan` and `ingest`, which
+    # read the tube, round and person they refer to in the same transaction, and deletions
+    # cascade and protect through Django.
     tube = models.ForeignKey(Tube, verbose_name=_("采样管"), on_delete=models.CASCADE, related_name="samples",
                              db_index=False, db_constraint=False)
     round = models.ForeignKey(TestingRound, verbose_name=_("轮次"), on_delete=models.CASCADE, related_name="+",
@@ -189,8 +204,10 @@ class Sample(models.Model):
         verbose_name = _("采样记录")
         verbose_name_plural = _("采样记录")
         constraints = [models.UniqueConstraint(fields=["tube", "person"], name="sample_tube_person")]
-        indexes = [models.Index(fields=["person", "scanned_at"], name="sample_person_time"),
-                   models.Index(fields=["round", "person"], name="sample_round_person")]
+        # (person, scanned_at) also answers "was this person sampled in this round" (a person has
+        # a sample or two a round); a (round, person) index would be a second one written at
+        # random places for every sample.
+        indexes = [models.Index(fields=["person", "scanned_at"], name="sample_person_time")]
 
     def save(self, *args, **kwargs):
         self.unit_path = self.person.unit_path
