@@ -351,8 +351,9 @@ LOOKUP_SQL = (
     # numbers are one text parameter (they hold no commas): quoting tens of thousands of array
     # elements one by one costs more than the lookup. `= ANY` of an array is looked up in the
     # unique index in the array's order, and the rows fetched in the table's order (a bitmap
-    # scan): twice as fast as probing number by number. Few persons are under control or owe a
-    # retest: those are index probes in small tables.
+    # scan): faster than probing number by number (measured on 10M people, 10,000 numbers:
+    # 60 against 110 ms with the pages in shared buffers, 115 against 145 ms from the OS cache).
+    # Few persons are under control or owe a retest: those are index probes in small tables.
     "SELECT p.id, p.id_number, p.name, p.unit_path, p.unit_id, p.id_type = %s, "
     f"EXISTS (SELECT 1 FROM {ControlCase._meta.db_table} c WHERE c.person_id = p.id AND c.status = ANY(%s)), "
     f"EXISTS (SELECT 1 FROM {RetestOrder._meta.db_table} r WHERE r.person_id = p.id AND r.done_at IS NULL) "
