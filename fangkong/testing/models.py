@@ -101,6 +101,10 @@ class Result(models.TextChoices):
     INVALID = "invalid", _("无效")
 
 
+# The results whose tubes are chased (`services.chasing`); they have an index of their own.
+CHASED_RESULTS = (Result.POSITIVE, Result.ABNORMAL)
+
+
 class LabBatch(models.Model):
     """Tubes received by a lab together (送检批次)."""
 
@@ -163,7 +167,7 @@ class Tube(models.Model):
         # A unique constraint, not unique=True: that would add a second (pattern) index on PostgreSQL.
         constraints = [models.UniqueConstraint(fields=["barcode"], name="tube_barcode_unique")]
         indexes = [models.Index(fields=["round", "status"], name="tube_round_status"),
-                   models.Index(fields=["result"], condition=models.Q(result__in=[Result.POSITIVE, Result.ABNORMAL]),
+                   models.Index(fields=["result"], condition=models.Q(result__in=CHASED_RESULTS),
                                 name="tube_result_chased")]
 
     def __str__(self):

@@ -48,9 +48,8 @@ from fangkong.lib.masking import mask_phone
 from fangkong.orgs.jurisdiction import ancestor_paths, jurisdiction_paths, path_filter
 from fangkong.orgs.models import Assignment, Unit
 from fangkong.people.models import Person
-from fangkong.testing.models import Chase, ChaseMember, Result, RetestOrder, Sample, Tube
+from fangkong.testing.models import CHASED_RESULTS, Chase, ChaseMember, Result, RetestOrder, Sample, Tube
 
-CHASED_RESULTS = (Result.POSITIVE, Result.ABNORMAL)
 DEFAULT_DEADLINE_MINUTES = 120
 # Disposals that do not mean the person was reached by us.
 NOT_LOCATED_OUTCOMES = (LeadOutcome.NOT_FOUND, LeadOutcome.HANDED_OVER)
