@@ -61,3 +61,46 @@ def test_insert_many_refuses_a_field_it_cannot_carry_before_writing_anything(cou
     with pytest.raises(TypeError, match="leads.Lead"):
         insert_many(Lead, [Lead(unit=county.town, name="张三", received_at=timezone.now())])
     assert not Lead.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("texts", [
+    ["东门村", "", "it's \"quoted\", 一组\n", "长" * 3000],  # joined into one parameter
+    ["a\x1fb", "c"],  # holds the separator: passed as an array
+    [""],  # one empty text
+    ["x", None, ""],  # a NULL
+])
+def test_a_derived_table_gives_back_texts_exactly_whatever_they_hold(texts):
+    table, params = rows_table([("n", "int"), ("label", "text")], list(enumerate(texts)))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT n, label FROM {table} v ORDER BY n", params)
+        assert [label for _n, label in cursor.fetchall()] == texts
+
+
+def test_insert_rows_writes_the_fields_given_and_the_defaults_of_the_others(county, django_user_model):
+    from fangkong.alerts.models import Alert, AlertKind, Delivery
+    from fangkong.lib.db import insert_rows
+
+    now = timezone.make_aware(datetime.datetime(2022, 1, 27, 12, 0))
+    user = django_user_model.objects.create_user(username="grid-worker")
+    alert = Alert.objects.create(kind=AlertKind.POSITIVE_TUBE, origin_unit=county.town, origin_path=county.town.path,
+                                 unit=county.town, title="阳性管", key="k", raised_at=now)
+    rows = [(alert.pk, user.pk, "in_app", now), (alert.pk, user.pk, "sms", now)]
+    pks = insert_rows(Delivery, ["alert_id", "user_id", "channel", "sent_at"], rows)
+    assert len(pks) == 2 and len(set(pks)) == 2
+    saved = {d.pk: d for d in Delivery.objects.filter(pk__in=pks)}
+    assert [(saved[pk].channel, saved[pk].sent_at, saved[pk].level, saved[pk].ok, saved[pk].error, saved[pk].read_at)
+            for pk in pks] == [("in_app", now, 0, True, "", None), ("sms", now, 0, True, "", None)]
+    assert insert_rows(Delivery, ["alert_id", "user_id", "channel", "sent_at"], []) == []
+
+
+def test_insert_rows_refuses_an_unknown_field_or_one_set_on_save_before_writing_anything(county):
+    from fangkong.leads.models import LeadBatch
+    from fangkong.lib.db import insert_rows
+    from fangkong.people.models import Household
+
+    with pytest.raises(TypeError, match="no field"):
+        insert_rows(LeadBatch, ["nonsense"], [("x",)])
+    with pytest.raises(TypeError, match="set on save"):
+        insert_rows(Household, ["number", "unit_id", "unit_path"], [("H1", county.town.pk, county.town.path)])
+    assert not Household.objects.exists()

@@ -16,7 +16,7 @@ from fangkong.alerts.models import (
     Delivery,
     Severity,
 )
-from fangkong.lib.db import insert_many, relaxed_commit, rows_table, values_in
+from fangkong.lib.db import insert_many, insert_rows, relaxed_commit, rows_table, values_in
 from fangkong.orgs.jurisdiction import ancestor_paths
 from fangkong.orgs.models import Unit
 
@@ -371,14 +371,21 @@ def raise_alerts(kind, pending, now):
     if not pending:
         return []
     targets = responsible_units({p.unit.path for p in pending})
-    alerts = insert_many(Alert, [
-        Alert(kind=kind, severity=rules[(kind, p.unit.path)].severity, origin_unit=p.unit, origin_path=p.unit.path,
-              unit_id=targets[p.unit.path], level=0, title=p.title[:200], detail=p.detail, key=p.key[:120],
-              subject_type=ContentType.objects.get_for_model(p.subject), subject_id=p.subject.pk, raised_at=now,
-              ack_due_at=now + timedelta(minutes=rules[(kind, p.unit.path)].ack_minutes))
-        for p in pending
-    ])
-    insert_many(AlertStep, [AlertStep(alert_id=a.pk, level=0, unit_id=a.unit_id, at=now) for a in alerts])
+    subject_types = {}  # model → content type pk
+    alerts = []
+    for p in pending:
+        rule = rules[(kind, p.unit.path)]
+        subject_type = subject_types.get(type(p.subject))
+        if subject_type is None:
+            subject_type = subject_types[type(p.subject)] = ContentType.objects.get_for_model(p.subject).pk
+        # By ids: thousands of rows, and setting related objects costs a check each.
+        alerts.append(Alert(kind=kind, severity=rule.severity, origin_unit_id=p.unit.pk, origin_path=p.unit.path,
+                            unit_id=targets[p.unit.path], level=0, title=p.title[:200], detail=p.detail,
+                            key=p.key[:120], subject_type_id=subject_type, subject_id=p.subject.pk, raised_at=now,
+                            ack_due_at=now + timedelta(minutes=rule.ack_minutes)))
+    insert_many(Alert, alerts)
+    # The steps and deliveries as rows: nobody needs them as objects.
+    insert_rows(AlertStep, ["alert_id", "level", "unit_id", "at"], [(a.pk, 0, a.unit_id, now) for a in alerts])
     staff = {}
     for unit_id, user in ((ra.unit_id, ra.user) for ra in RoleAssignment.objects.filter(
             unit_id__in={a.unit_id for a in alerts}, user__is_active=True).select_related("user").order_by("pk")):
@@ -387,15 +394,12 @@ def raise_alerts(kind, pending, now):
     for channel in channels():
         for alert in alerts:
             for user in staff.get(alert.unit_id, {}).values():
-                # By ids: thousands of rows, and setting related objects costs a check each.
                 try:
                     channel.send(alert, user)
-                    deliveries.append(Delivery(alert_id=alert.pk, user_id=user.pk, channel=channel.code, level=0,
-                                               sent_at=now))
+                    deliveries.append((alert.pk, user.pk, channel.code, 0, now, True, ""))
                 except Exception as exc:  # a gateway failure must not lose the in-app alert
-                    deliveries.append(Delivery(alert_id=alert.pk, user_id=user.pk, channel=channel.code, level=0,
-                                               sent_at=now, ok=False, error=str(exc)[:300]))
-    insert_many(Delivery, deliveries)
+                    deliveries.append((alert.pk, user.pk, channel.code, 0, now, False, str(exc)[:300]))
+    insert_rows(Delivery, ["alert_id", "user_id", "channel", "level", "sent_at", "ok", "error"], deliveries)
     return alerts
 
 
