@@ -43,7 +43,7 @@ from fangkong.control.models import ACTIVE_STATUSES, ControlCase
 from fangkong.leads.models import Lead, LeadOutcome, LeadSource, LeadStatus
 from fangkong.leads.services.intake import lead_deadlines
 from fangkong.lib.dates import cn_datetime
-from fangkong.lib.db import rows_table
+from fangkong.lib.db import insert_many, rows_table, values_in
 from fangkong.lib.masking import mask_phone
 from fangkong.orgs.jurisdiction import ancestor_paths, jurisdiction_paths, path_filter
 from fangkong.orgs.models import Assignment, Unit
@@ -102,8 +102,23 @@ def _result_label(result):
 _RESULT_LABELS = {}
 
 
+class _Chased:
+    """A tube about to be chased, as `chase_tubes` reads it: values of the tube and its point's
+    unit, not model instances (a thousand tubes, their points and units)."""
+
+    __slots__ = ("pk", "barcode", "result", "result_at", "capacity", "size", "unit_id", "unit_path", "unit_name",
+                 "unit_code")
+
+    COLUMNS = ("pk", "barcode", "result", "result_at", "capacity", "size", "point__unit_id", "point__unit_path",
+               "point__unit__name", "point__unit__code")
+
+    def __init__(self, *values):
+        (self.pk, self.barcode, self.result, self.result_at, self.capacity, self.size, self.unit_id,
+         self.unit_path, self.unit_name, self.unit_code) = values
+
+
 def _lead_reason(tube, single):
-    values = {"barcode": tube.barcode, "point": tube.point.unit.name, "result": _result_label(tube.result),
+    values = {"barcode": tube.barcode, "point": tube.unit_name, "result": _result_label(tube.result),
               "at": cn_datetime(tube.result_at, minutes=True)}
     if single and tube.result == Result.POSITIVE:
         return _("单管阳性（试管%(barcode)s，%(point)s，%(at)s出结果）：请立即找到本人、落实管控，"
@@ -134,27 +149,26 @@ def chase_tubes(tubes, now):
         return []
     with transaction.atomic():
         # Lock the tubes so that two callers cannot both start a chase for one of them.
-        fresh = list(
-            Tube.objects.select_for_update(of=("self",)).filter(pk__in=ids, result__in=CHASED_RESULTS)
-            .filter(~Exists(Chase.objects.filter(tube=OuterRef("pk")))).select_related("point__unit")
-            .order_by("pk")
-        )
+        fresh = [_Chased(*row) for row in (
+            Tube.objects.select_for_update(of=("self",)).filter(pk__in=values_in(ids, "bigint"),
+                                                                 result__in=CHASED_RESULTS)
+            .filter(~Exists(Chase.objects.filter(tube=OuterRef("pk")))).order_by("pk").values_list(*_Chased.COLUMNS)
+        )]
         if not fresh:
             return []
         samples = list(
-            Sample.objects.filter(tube__in=[t.pk for t in fresh]).order_by("tube_id", "pk").values_list(
+            Sample.objects.filter(tube__in=values_in([t.pk for t in fresh], "bigint")).order_by("tube_id", "pk").values_list(
                 "tube_id", "person_id", "person__unit_id", "person__unit_path", "person__name")
         )
         counts = {}
         for row in samples:
             counts[row[0]] = counts.get(row[0], 0) + 1
 
-        rules = rules_for_origins({(AlertKind.CHASE_OVERDUE, t.point.unit_path) for t in fresh},
-                                  timezone.localdate(now))
-        chases = Chase.objects.bulk_create([
-            Chase(tube=t, unit_path=t.point.unit_path, result=t.result, started_at=now,
+        rules = rules_for_origins({(AlertKind.CHASE_OVERDUE, t.unit_path) for t in fresh}, timezone.localdate(now))
+        chases = insert_many(Chase, [
+            Chase(tube_id=t.pk, unit_path=t.unit_path, result=t.result, started_at=now,
                   due_at=(t.result_at or now) + datetime.timedelta(
-                      minutes=deadline_minutes(rules[(AlertKind.CHASE_OVERDUE, t.point.unit_path)])))
+                      minutes=deadline_minutes(rules[(AlertKind.CHASE_OVERDUE, t.unit_path)])))
             for t in fresh
         ])
         if samples:
@@ -178,8 +192,8 @@ def _members_leads_retests(tubes, chases, samples, counts, now):
         [("tube", "bigint"), ("chase", "bigint"), ("barcode", "text"), ("reason", "text"), ("reported_by", "text"),
          ("payload", "text")],
         [(t.pk, chase_of[t.pk], t.barcode, _lead_reason(t, is_single(t) or counts.get(t.pk) == 1),
-          t.point.unit.name[:100],
-          json.dumps({"tube": t.barcode, "result": t.result, "_routed": "person", "_received_by": t.point.unit.code},
+          t.unit_name[:100],
+          json.dumps({"tube": t.barcode, "result": t.result, "_routed": "person", "_received_by": t.unit_code},
                      ensure_ascii=False)) for t in tubes],
     )
     due_table, due_params = rows_table(
@@ -279,7 +293,7 @@ def _alert(chases, tubes, samples, now):
     tube_of = {t.pk: t for t in tubes}
     at_point, at_home = {}, {}
     for t in tubes:
-        at_point.setdefault(t.point.unit_id, []).append(t)
+        at_point.setdefault(t.unit_id, []).append(t)
     for tube_id, _person_id, unit_id, _path, name in samples:
         at_home.setdefault(unit_id, []).append((tube_of[tube_id], name))
     units = Unit.objects.in_bulk(set(at_point) | set(at_home))
