@@ -98,7 +98,9 @@ class Lead(models.Model):
     )
     name = models.CharField(_("姓名"), max_length=50)
     id_type = models.CharField(_("证件类型"), max_length=10, choices=IDType.choices, default=IDType.RESIDENT)
-    id_number = models.CharField(_("证件号码"), max_length=40, blank=True, db_index=True)
+    # Looked up by equality only (the same person's lead in a unit): a plain index, without the
+    # pattern copy `db_index` adds.
+    id_number = models.CharField(_("证件号码"), max_length=40, blank=True)
     phone = models.CharField(_("联系电话"), max_length=20, blank=True)
     address = models.CharField(_("现住址"), max_length=200, blank=True)
     origin = models.CharField(_("来自地区"), max_length=100, blank=True)
@@ -120,11 +122,13 @@ class Lead(models.Model):
     verify_due_at = models.DateTimeField(_("核实时限"), null=True, blank=True)
     dispose_due_at = models.DateTimeField(_("处置时限"), null=True, blank=True)
     verified_at = models.DateTimeField(_("核实时间"), null=True, blank=True)
+    # Who verified and disposed of a lead are shown, never searched by: no index (users are
+    # deactivated, not deleted).
     verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
+                                    related_name="+", db_index=False)
     disposed_at = models.DateTimeField(_("处置时间"), null=True, blank=True)
     disposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
+                                    related_name="+", db_index=False)
     outcome = models.CharField(_("处置结果"), max_length=16, choices=LeadOutcome.choices, blank=True)
     outcome_note = models.TextField(_("处置说明"), blank=True)
     handed_to = models.CharField(_("转交地区/单位"), max_length=100, blank=True)
@@ -141,7 +145,8 @@ class Lead(models.Model):
         verbose_name_plural = _("排查线索")
         ordering = ["-received_at", "-id"]
         permissions = [("dispose_lead", _("核实处置线索"))]
-        indexes = [models.Index(fields=["status", "verify_due_at"]), models.Index(fields=["status", "dispose_due_at"])]
+        indexes = [models.Index(fields=["status", "verify_due_at"]), models.Index(fields=["status", "dispose_due_at"]),
+                   models.Index(fields=["id_number"], name="lead_id_number")]
 
     def __str__(self):
         return f"{self.name} · {self.get_source_display()}"
