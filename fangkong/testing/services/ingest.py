@@ -148,6 +148,7 @@ class _Upload:
         self.tube_pks = iter(())  # pks taken from the sequence for the tubes a chunk may open
         self.residences = {}  # point pk → default residence unit
         self.tubes = {}  # barcode → _Tube, or the reason it cannot be used
+        self.retested = set()  # pks of persons whose retests the upload completed (few: single tubes)
         self.day_of = self.day_start = self.day_end = None
         self.day(now)
         self.latest = now + CLOCK_SKEW
@@ -282,13 +283,39 @@ def ingest(round, records, user, now, unit=None):
     upload = _Upload(round, user, now, unit)
     records = iter(records)
     offset = 0
-    with transaction.atomic():
+    # Its own transaction: all it reads uncommitted is what it wrote itself (see _Lookups).
+    alone = not connection.in_atomic_block
+    with transaction.atomic(), _Lookups(upload, ahead=alone) as lookups:
         lock_round(round.pk, exclusive=True)
-        while chunk := [_as_record(record) for record in islice(records, CHUNK)]:
-            _ingest_chunk(upload, chunk, offset)
+        chunk = _read_chunk(records)
+        started = lookups.start(chunk, _refuser(upload, offset)) if chunk else None
+        while chunk:
+            following = _read_chunk(records) if lookups.ahead else []
+            parsed, found = lookups.finish(started)
+            started = None
+            if following:  # looked up on the second connection while this chunk is decided
+                started = lookups.start(following, _refuser(upload, offset + len(chunk)), ahead=True)
+            _ingest_chunk(upload, parsed, found, _refuser(upload, offset))
             offset += len(chunk)
+            chunk = following if lookups.ahead else _read_chunk(records)
+            if chunk and started is None:
+                started = lookups.start(chunk, _refuser(upload, offset))
     upload.outcome.records = offset
     return upload.outcome
+
+
+def _read_chunk(records):
+    return [_as_record(record) for record in islice(records, CHUNK)]
+
+
+def _refuser(upload, offset):
+    """Records a refusal of the record at `index` of the chunk starting at `offset`."""
+    refusals = upload.outcome.refusals
+
+    def refuse(index, barcode, code, reason):
+        refusals.append(Refusal(offset + index, barcode, code, reason))
+
+    return refuse
 
 
 def _plain_number(code):
@@ -388,28 +415,84 @@ def _numbers(entries):
     return numbers
 
 
-def _parse_and_look_up(upload, chunk, refuse):
-    """The chunk parsed (see `_parse`) and the persons its ID numbers name (`_Person`s of what
-    `_look_up` gives). On PostgreSQL the lookups run in a thread, a part of the chunk at a time,
-    while the next part is parsed and the persons of the parts looked up are made: the database
-    works on one core while Python works on the other."""
-    if connection.vendor != "postgresql":
-        parsed = _parse(upload, chunk, refuse)
-        return parsed, [_Person(*row) for row in _look_up(_numbers(parsed))]
-    connection.ensure_connection()
-    raw_connection = connection.connection
-    parsed, asked, lookups, persons = [], set(), [], []
-    with ThreadPoolExecutor(max_workers=1) as worker:
+class _Started:
+    """A chunk parsed, the lookups of its persons under way."""
+
+    __slots__ = ("parsed", "numbers", "lookups", "ahead")
+
+    def __init__(self, parsed, numbers, lookups, ahead):
+        self.parsed, self.numbers, self.lookups, self.ahead = parsed, numbers, lookups, ahead
+
+
+class _Lookups:
+    """Parsing the chunks and looking up the persons their ID numbers name (`_Person`s of what
+    `_look_up` gives).
+
+    On PostgreSQL the lookups run in a worker thread, a part of the chunk at a time, while the
+    main thread parses the next part: the database works on one core while Python works on the
+    other. When the upload is its own transaction (`ahead`: a request or a command, not a caller's
+    larger transaction) and has more than one chunk, the lookups of a chunk run on a second
+    connection while the chunk before is decided and written. That connection sees only what is
+    committed, which is everything but what the upload itself wrote, so that is laid over what it
+    finds: numbers it does not find (persons the upload registered) are looked up again on the
+    upload's connection, and persons whose retests the upload completed owe none."""
+
+    def __init__(self, upload, ahead):
+        self.upload = upload
+        self.postgres = connection.vendor == "postgresql"
+        self.ahead = ahead and self.postgres
+        self.second = None
+        self.worker = ThreadPoolExecutor(max_workers=1) if self.postgres else None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.worker is not None:
+            self.worker.shutdown(wait=True)  # every lookup ends before the transaction does
+        if self.second is not None:
+            self.second.close()
+        return False
+
+    def start(self, chunk, refuse, ahead=False):
+        """Parse `chunk` (see `_parse`) and start looking up its persons: on the upload's
+        connection, or with `ahead` on the second one."""
+        upload = self.upload
+        if not self.postgres:
+            parsed = _parse(upload, chunk, refuse)
+            return _Started(parsed, None, [_look_up(_numbers(parsed))], False)
+        if ahead:
+            if self.second is None:
+                self.second = connection.get_new_connection(connection.get_connection_params())
+                self.second.autocommit = True
+            raw_connection = self.second
+        else:
+            connection.ensure_connection()
+            raw_connection = connection.connection
+        parsed, asked, lookups = [], set(), []
         for start in range(0, len(chunk), LOOKUP_PART):
             part = _parse(upload, chunk[start:start + LOOKUP_PART], refuse, offset=start)
             parsed += part
             numbers = _numbers(part) - asked
             asked |= numbers
-            lookups.append(worker.submit(_look_up, numbers, raw_connection))
-        for lookup in lookups:
-            persons += [_Person(*row) for row in lookup.result()]
-        # Leaving the block waits for every lookup, even when one failed.
-    return parsed, persons
+            lookups.append(self.worker.submit(_look_up, numbers, raw_connection))
+        return _Started(parsed, asked, lookups, ahead)
+
+    def finish(self, started):
+        """The parsed records of a started chunk and the persons they name. (When a lookup failed,
+        leaving the block waits for the others before the transaction ends.)"""
+        persons = [_Person(*row) for lookup in started.lookups
+                   for row in (lookup.result() if self.postgres else lookup)]
+        if started.ahead:
+            missing = started.numbers - {person.id_number for person in persons}
+            if missing:
+                persons += [_Person(*row) for row in _look_up(missing, connection.connection)]
+            retested = self.upload.retested
+            if retested:
+                for person in persons:
+                    if person.pk in retested:
+                        person.retest = False
+        return started.parsed, persons
 
 
 def _check_unregistered(parsed, by_number):
@@ -457,14 +540,11 @@ def _prepare(upload, live, by_number, paths):
     return elevated
 
 
-def _ingest_chunk(upload, chunk, offset):
+def _ingest_chunk(upload, parsed, found, refuse):
+    """Decide and write a chunk: `parsed` records (see `_parse`), `found` the persons their ID
+    numbers name, `refuse` records a refusal by the record's position in the chunk."""
     outcome, round = upload.outcome, upload.round
     refusals = outcome.refusals
-
-    def refuse(index, barcode, code, reason):
-        refusals.append(Refusal(offset + index, barcode, code, reason))
-
-    parsed, found = _parse_and_look_up(upload, chunk, refuse)
     live = [p for p in parsed if p is not None]
     upload.load_points({p[1] for p in live})
     upload.load_scanners({p[4] for p in live})
@@ -586,6 +666,7 @@ def _write(upload, samples, created, single):
     samples.write_held()
     if single:
         complete_retests(Sample.objects.filter(tube_id__in={tube.pk for tube in single}))
+        upload.retested.update(person.pk for tube in single for person in tube.members)
     # The next chunk reads its tubes again, as written: the state does not grow with the upload.
     upload.tubes = {}
 

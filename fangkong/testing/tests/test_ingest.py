@@ -274,3 +274,51 @@ def test_an_upload_is_one_transaction(upload, triad, monkeypatch):
         ingest(upload.round, [ScanRecord("T1", a, upload.people[0].id_number, T0)], upload.sampler, T0)
     assert not Tube.objects.filter(barcode="T1").exists()
     assert not Sample.objects.filter(person=upload.people[0]).exists()
+
+
+@pytest.mark.parametrize("part", [2, 4])
+def test_an_upload_of_its_own_transaction_looks_a_chunk_ahead_and_answers_as_inside_one(
+        upload, triad, monkeypatch, transactional_db, part):
+    """On its own (a request, a command) an upload looks up the persons of a chunk on a second
+    connection while the chunk before is written; what that connection cannot see yet (a person
+    registered, a retest completed by the chunk before) must not change a single answer."""
+    from django.db import connection
+
+    monkeypatch.setattr(ingest_module, "CHUNK", 4)
+    monkeypatch.setattr(ingest_module, "LOOKUP_PART", part)
+    point = upload.points["A"]
+    open_tube(upload.round, point, "S1", upload.sampler, T0 - timedelta(minutes=1), capacity=1)
+    p, unknown = upload.people, fictional_id(birth="19850505", seq=80)
+    codes = [
+        # chunk 1: a retest done in a single tube, a person registered
+        ("S1", upload.retest.id_number),
+        ("T8", json.dumps({"idno": unknown, "name": "孙八"}, ensure_ascii=False)),
+        ("T8", p[0].id_number),
+        ("T8", p[1].id_number),  # T8 full
+        # chunk 2, looked up while chunk 1 is written: the retest is no longer owed, the person is known
+        ("T9", upload.retest.id_number),
+        ("T9", unknown),
+        ("T9", p[2].id_number),  # T9 full
+        ("T10", p[3].id_number),
+        # chunk 3
+        ("T10", p[4].id_number),
+    ]
+    records = [ScanRecord(barcode, point.unit.code, code, T0 + timedelta(minutes=i))
+               for i, (barcode, code) in enumerate(codes)]
+    with transaction.atomic():  # inside a caller's transaction: no second connection
+        inside = by_upload(records, upload, upload.sampler, unit=triad.county.east_grid)[0], snapshot()
+        transaction.set_rollback(True)
+    ahead, start = [], ingest_module._Lookups.start
+
+    def spy(self, chunk, refuse, ahead=False, _calls=ahead):
+        _calls.append(ahead)
+        return start(self, chunk, refuse, ahead=ahead)
+
+    monkeypatch.setattr(ingest_module._Lookups, "start", spy)
+    assert not connection.in_atomic_block
+    alone = by_upload(records, upload, upload.sampler, unit=triad.county.east_grid)[0], snapshot()
+    assert alone == inside
+    assert alone[0] == [""] * len(records)
+    assert alone[1]["retests"] == [(upload.retest.id_number, T0, "S1")]
+    assert [row[0] for row in alone[1]["persons"]] == [unknown]
+    assert ahead == ([False, True, True] if connection.vendor == "postgresql" else [False, False, False])
