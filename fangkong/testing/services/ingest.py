@@ -19,8 +19,10 @@ in memory, and the rows are written in bulk (samples with COPY on PostgreSQL). T
 locked for the upload (`sampling.lock_round`), so scans of the same round wait for it.
 """
 
+import gc
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from itertools import islice
@@ -285,7 +287,7 @@ def ingest(round, records, user, now, unit=None):
     offset = 0
     # Its own transaction: all it reads uncommitted is what it wrote itself (see _Lookups).
     alone = not connection.in_atomic_block
-    with transaction.atomic(), _Lookups(upload, ahead=alone) as lookups:
+    with _collector_paused(), transaction.atomic(), _Lookups(upload, ahead=alone) as lookups:
         lock_round(round.pk, exclusive=True)
         chunk = _read_chunk(records)
         started = lookups.start(chunk, _refuser(upload, offset)) if chunk else None
@@ -302,6 +304,23 @@ def ingest(round, records, user, now, unit=None):
                 started = lookups.start(chunk, _refuser(upload, offset))
     upload.outcome.records = offset
     return upload.outcome
+
+
+@contextmanager
+def _collector_paused():
+    """Python's cycle collector paused for the upload. Each chunk makes some million objects that
+    reference counting frees (records, persons, rows); the collector, set off every 700
+    allocations, spent a seventh of the upload's time walking them and the rest of the heap (300
+    collections a chunk, 100 ms), and paused only within chunks still 50 ms a chunk on the
+    collections between them. The upload makes no cyclic garbage of its own to speak of (the
+    benchmark's memory stays flat over ten million records); the collector runs again after it."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _read_chunk(records):

@@ -2,6 +2,7 @@
 one and through `ingest` give the same answers and the same rows, in one chunk or many; and the
 refusals that only an upload can meet (points, scanners, clocks, tubes of other points)."""
 
+import gc
 import json
 import types
 from datetime import time, timedelta
@@ -274,6 +275,16 @@ def test_an_upload_is_one_transaction(upload, triad, monkeypatch):
         ingest(upload.round, [ScanRecord("T1", a, upload.people[0].id_number, T0)], upload.sampler, T0)
     assert not Tube.objects.filter(barcode="T1").exists()
     assert not Sample.objects.filter(person=upload.people[0]).exists()
+    assert gc.isenabled()  # paused for the upload, running again after it failed
+
+
+def test_the_cycle_collector_is_paused_for_an_upload_and_runs_again_after_it(upload, monkeypatch):
+    seen = []
+    insert_tubes = ingest_module._insert_tubes
+    monkeypatch.setattr(ingest_module, "_insert_tubes", lambda *args: seen.append(gc.isenabled()) or insert_tubes(*args))
+    outcome = ingest(upload.round, [ScanRecord("T1", upload.points["A"].unit.code, upload.people[0].id_number, T0)],
+                     upload.sampler, T0)
+    assert outcome.accepted == 1 and seen == [False] and gc.isenabled()
 
 
 @pytest.mark.parametrize("part", [2, 4])
