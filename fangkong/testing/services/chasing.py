@@ -157,8 +157,8 @@ def chase_tubes(tubes, now):
         if not fresh:
             return []
         samples = list(
-            Sample.objects.filter(tube__in=values_in([t.pk for t in fresh], "bigint")).order_by("tube_id", "pk").values_list(
-                "tube_id", "person_id", "person__unit_id", "person__unit_path", "person__name")
+            Sample.objects.filter(tube__in=values_in([t.pk for t in fresh], "bigint")).order_by("tube_id", "pk")
+            .values_list("tube_id", "person_id", "person__unit_id", "person__unit_path", "person__name")
         )
         counts = {}
         for row in samples:

@@ -279,9 +279,13 @@ def test_an_upload_is_one_transaction(upload, triad, monkeypatch):
 
 
 def test_the_cycle_collector_is_paused_for_an_upload_and_runs_again_after_it(upload, monkeypatch):
-    seen = []
-    insert_tubes = ingest_module._insert_tubes
-    monkeypatch.setattr(ingest_module, "_insert_tubes", lambda *args: seen.append(gc.isenabled()) or insert_tubes(*args))
+    seen, insert_tubes = [], ingest_module._insert_tubes
+
+    def watched(*args):
+        seen.append(gc.isenabled())
+        return insert_tubes(*args)
+
+    monkeypatch.setattr(ingest_module, "_insert_tubes", watched)
     outcome = ingest(upload.round, [ScanRecord("T1", upload.points["A"].unit.code, upload.people[0].id_number, T0)],
                      upload.sampler, T0)
     assert outcome.accepted == 1 and seen == [False] and gc.isenabled()
