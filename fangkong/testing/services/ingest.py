@@ -292,14 +292,14 @@ def ingest(round, records, user, now, unit=None):
         chunk = _read_chunk(records)
         started = lookups.start(chunk, _refuser(upload, offset)) if chunk else None
         while chunk:
-            following = _read_chunk(records) if lookups.ahead else []
+            following = _read_chunk(records)
             parsed, found = lookups.finish(started)
             started = None
-            if following:  # looked up on the second connection while this chunk is decided
+            if following and lookups.ahead:  # looked up on the second connection while this chunk is decided
                 started = lookups.start(following, _refuser(upload, offset + len(chunk)), ahead=True)
             _ingest_chunk(upload, parsed, found, _refuser(upload, offset))
             offset += len(chunk)
-            chunk = following if lookups.ahead else _read_chunk(records)
+            chunk = following
             if chunk and started is None:
                 started = lookups.start(chunk, _refuser(upload, offset))
     upload.outcome.records = offset
