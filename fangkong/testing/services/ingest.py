@@ -21,6 +21,7 @@ locked for the upload (`sampling.lock_round`), so scans of the same round wait f
 
 import gc
 import unicodedata
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -284,26 +285,59 @@ def ingest(round, records, user, now, unit=None):
     per refused record. One transaction: all the accepted records are written, or none."""
     upload = _Upload(round, user, now, unit)
     records = iter(records)
-    offset = 0
     # Its own transaction: all it reads uncommitted is what it wrote itself (see _Lookups).
     alone = not connection.in_atomic_block
     with _collector_paused(), transaction.atomic(), _Lookups(upload, ahead=alone) as lookups:
         lock_round(round.pk, exclusive=True)
-        chunk = _read_chunk(records)
-        started = lookups.start(chunk, _refuser(upload, offset)) if chunk else None
-        while chunk:
-            following = _read_chunk(records)
-            parsed, found = lookups.finish(started)
-            started = None
-            if following and lookups.ahead:  # looked up on the second connection while this chunk is decided
-                started = lookups.start(following, _refuser(upload, offset + len(chunk)), ahead=True)
-            _ingest_chunk(upload, parsed, found, _refuser(upload, offset))
-            offset += len(chunk)
-            chunk = following
-            if chunk and started is None:
-                started = lookups.start(chunk, _refuser(upload, offset))
-    upload.outcome.records = offset
+        pipeline = _Pipeline(upload, records, lookups)
+        while current := pipeline.next():
+            parsed, found = lookups.finish(current)
+            _ingest_chunk(upload, parsed, found, current.refuse, meanwhile=pipeline.ahead())
+    upload.outcome.records = pipeline.offset
     return upload.outcome
+
+
+class _Pipeline:
+    """The chunks of an upload on their way to be decided. When the lookups can run ahead (see
+    `_Lookups`), two chunks are parsed and looked up ahead of the one being decided: the next
+    while it is decided, and the one after it while the server finishes writing its samples (the
+    main thread would otherwise wait for the COPY to end with nothing to do). The stream is only
+    read between chunks, never while a COPY is open on the connection."""
+
+    def __init__(self, upload, records, lookups):
+        self.upload, self.records, self.lookups = upload, records, lookups
+        self.started = deque()  # _Started, in the upload's order
+        self.unread = None  # the next chunk read and not yet started (None: not read)
+        self.offset = 0  # where the next chunk to start begins in the upload
+
+    def _read(self):
+        if self.unread is None:
+            self.unread = _read_chunk(self.records)
+        return self.unread
+
+    def _start(self, ahead):
+        chunk, self.unread = self.unread, None
+        self.started.append(self.lookups.start(chunk, _refuser(self.upload, self.offset), ahead=ahead))
+        self.offset += len(chunk)
+
+    def next(self):
+        """The next chunk to decide, its lookups under way (None at the end)."""
+        if not self.started and self._read():
+            self._start(ahead=False)
+        if not self.started:
+            return None
+        current = self.started.popleft()
+        if self.lookups.ahead and not self.started and self._read():
+            self._start(ahead=True)  # looked up on the second connection while `current` is decided
+        self._read()
+        return current
+
+    def ahead(self):
+        """What to do while the current chunk's samples are written: start the chunk after the
+        next (None when there is none, or the lookups cannot run ahead)."""
+        if self.lookups.ahead and self.unread:
+            return lambda: self._start(ahead=True)
+        return None
 
 
 @contextmanager
@@ -437,10 +471,11 @@ def _numbers(entries):
 class _Started:
     """A chunk parsed, the lookups of its persons under way."""
 
-    __slots__ = ("parsed", "numbers", "lookups", "ahead")
+    __slots__ = ("parsed", "numbers", "lookups", "ahead", "refuse")
 
-    def __init__(self, parsed, numbers, lookups, ahead):
+    def __init__(self, parsed, numbers, lookups, ahead, refuse):
         self.parsed, self.numbers, self.lookups, self.ahead = parsed, numbers, lookups, ahead
+        self.refuse = refuse  # records a refusal by the record's position in the chunk
 
 
 class _Lookups:
@@ -451,10 +486,11 @@ class _Lookups:
     main thread parses the next part: the database works on one core while Python works on the
     other. When the upload is its own transaction (`ahead`: a request or a command, not a caller's
     larger transaction) and has more than one chunk, the lookups of a chunk run on a second
-    connection while the chunk before is decided and written. That connection sees only what is
-    committed, which is everything but what the upload itself wrote, so that is laid over what it
-    finds: numbers it does not find (persons the upload registered) are looked up again on the
-    upload's connection, and persons whose retests the upload completed owe none."""
+    connection while the chunks before it are decided and written (see `_Pipeline`). That
+    connection sees only what is committed, which is everything but what the upload itself wrote,
+    so that is laid over what it finds when the chunk's turn comes: numbers it does not find
+    (persons the upload registered) are looked up again on the upload's connection, and persons
+    whose retests the upload completed owe none."""
 
     def __init__(self, upload, ahead):
         self.upload = upload
@@ -479,7 +515,7 @@ class _Lookups:
         upload = self.upload
         if not self.postgres:
             parsed = _parse(upload, chunk, refuse)
-            return _Started(parsed, None, [_look_up(_numbers(parsed))], False)
+            return _Started(parsed, None, [_look_up(_numbers(parsed))], False, refuse)
         if ahead:
             if self.second is None:
                 self.second = connection.get_new_connection(connection.get_connection_params())
@@ -495,7 +531,7 @@ class _Lookups:
             numbers = _numbers(part) - asked
             asked |= numbers
             lookups.append(self.worker.submit(_look_up, numbers, raw_connection))
-        return _Started(parsed, asked, lookups, ahead)
+        return _Started(parsed, asked, lookups, ahead, refuse)
 
     def finish(self, started):
         """The parsed records of a started chunk and the persons they name. (When a lookup failed,
@@ -559,9 +595,11 @@ def _prepare(upload, live, by_number, paths):
     return elevated
 
 
-def _ingest_chunk(upload, parsed, found, refuse):
+def _ingest_chunk(upload, parsed, found, refuse, meanwhile=None):
     """Decide and write a chunk: `parsed` records (see `_parse`), `found` the persons their ID
-    numbers name, `refuse` records a refusal by the record's position in the chunk."""
+    numbers name, `refuse` records a refusal by the record's position in the chunk. `meanwhile`
+    (no query on the connection) runs once the records are decided, while the server is still
+    writing their samples."""
     outcome, round = upload.outcome, upload.round
     refusals = outcome.refusals
     live = [p for p in parsed if p is not None]
@@ -659,6 +697,8 @@ def _ingest_chunk(upload, parsed, found, refuse):
                 for member in tube.members:
                     if member.open_tube == barcode:
                         member.open_tube = None
+        if meanwhile is not None:
+            meanwhile()
     refusals.sort(key=lambda refusal: refusal.index)
     outcome.accepted += samples.count
     _write(upload, samples, created, single)

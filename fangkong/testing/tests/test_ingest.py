@@ -292,11 +292,11 @@ def test_the_cycle_collector_is_paused_for_an_upload_and_runs_again_after_it(upl
 
 
 @pytest.mark.parametrize("part", [2, 4])
-def test_an_upload_of_its_own_transaction_looks_a_chunk_ahead_and_answers_as_inside_one(
+def test_an_upload_of_its_own_transaction_looks_chunks_ahead_and_answers_as_inside_one(
         upload, triad, monkeypatch, transactional_db, part):
-    """On its own (a request, a command) an upload looks up the persons of a chunk on a second
-    connection while the chunk before is written; what that connection cannot see yet (a person
-    registered, a retest completed by the chunk before) must not change a single answer."""
+    """On its own (a request, a command) an upload looks up the persons of the next two chunks on
+    a second connection while a chunk is decided and written; what that connection cannot see yet
+    (a person registered, a retest completed by a chunk before) must not change a single answer."""
     from django.db import connection
 
     monkeypatch.setattr(ingest_module, "CHUNK", 4)
@@ -315,25 +315,35 @@ def test_an_upload_of_its_own_transaction_looks_a_chunk_ahead_and_answers_as_ins
         ("T9", unknown),
         ("T9", p[2].id_number),  # T9 full
         ("T10", p[3].id_number),
-        # chunk 3
+        # chunk 3, looked up while chunk 1 is written (two ahead): the same must hold
         ("T10", p[4].id_number),
+        ("T10", unknown),  # T10 full
+        ("T11", upload.retest.id_number),
     ]
     records = [ScanRecord(barcode, point.unit.code, code, T0 + timedelta(minutes=i))
                for i, (barcode, code) in enumerate(codes)]
     with transaction.atomic():  # inside a caller's transaction: no second connection
         inside = by_upload(records, upload, upload.sampler, unit=triad.county.east_grid)[0], snapshot()
         transaction.set_rollback(True)
-    ahead, start = [], ingest_module._Lookups.start
+    events, start, decide = [], ingest_module._Lookups.start, ingest_module._ingest_chunk
 
-    def spy(self, chunk, refuse, ahead=False, _calls=ahead):
-        _calls.append(ahead)
+    def spy(self, chunk, refuse, ahead=False):
+        events.append(("start", ahead))
         return start(self, chunk, refuse, ahead=ahead)
 
+    def deciding(*args, **kwargs):
+        events.append("decide")
+        return decide(*args, **kwargs)
+
     monkeypatch.setattr(ingest_module._Lookups, "start", spy)
+    monkeypatch.setattr(ingest_module, "_ingest_chunk", deciding)
     assert not connection.in_atomic_block
     alone = by_upload(records, upload, upload.sampler, unit=triad.county.east_grid)[0], snapshot()
     assert alone == inside
     assert alone[0] == [""] * len(records)
     assert alone[1]["retests"] == [(upload.retest.id_number, T0, "S1")]
     assert [row[0] for row in alone[1]["persons"]] == [unknown]
-    assert ahead == ([False, True, True] if connection.vendor == "postgresql" else [False, False, False])
+    if connection.vendor == "postgresql":  # the next chunk before deciding one, the one after while it is written
+        assert events == [("start", False), ("start", True), "decide", ("start", True), "decide", "decide"]
+    else:
+        assert events == [("start", False), "decide"] * 3
