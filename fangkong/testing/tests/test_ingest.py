@@ -6,6 +6,7 @@ import gc
 import json
 import types
 from datetime import time, timedelta
+from datetime import timezone as dt_timezone
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -247,6 +248,24 @@ def test_upload_refuses_points_scanners_clocks_and_tubes_it_cannot_use(upload, t
                                                   upload.sampler, now).refusals[0].reason
     outside = ingest(upload.round, [ScanRecord("W1", a, p[2].id_number, T0)], upload.west_sampler, now)
     assert outside.refusals[0].reason == "采样点“东门村A采样点”不在您的辖区内" and not Tube.objects.filter(barcode="W1")
+
+
+def test_a_scan_time_up_to_ten_minutes_ahead_of_the_server_is_taken_in_any_time_zone(upload, triad):
+    """Scanner clocks run a little ahead: up to CLOCK_SKEW is taken, later is refused, whatever
+    zone the time is given in (the server's `now` is UTC, scans mostly local)."""
+    a, p = upload.points["A"].unit.code, upload.people
+    now = (T0 + timedelta(hours=1)).astimezone(dt_timezone.utc)
+    skew, second = ingest_module.CLOCK_SKEW, timedelta(seconds=1)
+    here = T0.tzinfo
+    outcome = ingest(upload.round, [
+        ScanRecord("T1", a, p[0].id_number, (now + skew).astimezone(here)),
+        ScanRecord("T1", a, p[1].id_number, now + skew),
+        ScanRecord("T1", a, p[2].id_number, (now + skew + second).astimezone(here)),
+        ScanRecord("T2", a, p[3].id_number, now + skew + second),
+        ScanRecord("T2", a, p[4].id_number, (now + skew + second).astimezone(dt_timezone(timedelta(hours=-5)))),
+    ], upload.sampler, now)
+    assert [r.index for r in outcome.refusals] == [2, 3, 4]
+    assert all("时钟" in r.reason for r in outcome.refusals) and outcome.accepted == 2
 
 
 def test_unknown_people_go_to_the_unit_given_or_are_refused_without_one(upload, triad):
