@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from itertools import islice
 
 from django.contrib.auth import get_user_model
@@ -331,15 +332,13 @@ class _Pipeline:
         current = self.started.popleft()
         if self.lookups.ahead and not self.started and self._read():
             self._start(ahead=True)  # looked up on the second connection while `current` is decided
-        self._read()
+        self._read()  # now, before `current`'s COPY opens: `ahead` starts it while the COPY ends
         return current
 
     def ahead(self):
         """What to do while the current chunk's samples are written: start the chunk after the
         next (None when there is none, or the lookups cannot run ahead)."""
-        if self.lookups.ahead and self.unread:
-            return lambda: self._start(ahead=True)
-        return None
+        return partial(self._start, ahead=True) if self.lookups.ahead and self.unread else None
 
 
 @contextmanager
