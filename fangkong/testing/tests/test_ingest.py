@@ -5,12 +5,13 @@ refusals that only an upload can meet (points, scanners, clocks, tubes of other 
 import gc
 import json
 import types
-from datetime import time, timedelta
+from datetime import date, datetime, time, timedelta
 from datetime import timezone as dt_timezone
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from fangkong.conftest import fictional_id, make_user
 from fangkong.control.testing import local, make_case
@@ -266,6 +267,24 @@ def test_a_scan_time_up_to_ten_minutes_ahead_of_the_server_is_taken_in_any_time_
     ], upload.sampler, now)
     assert [r.index for r in outcome.refusals] == [2, 3, 4]
     assert all("时钟" in r.reason for r in outcome.refusals) and outcome.accepted == 2
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "Europe/Berlin", "America/New_York"])
+def test_scan_times_are_written_as_the_instants_given_on_days_with_and_without_a_clock_change(upload, zone):
+    """The samples' COPY takes a scan time as microseconds since 2000-01-01 UTC, worked out from
+    the local day's start: on a day the clocks change, from the instant itself."""
+    with timezone.override(zone):
+        here = timezone.get_current_timezone()
+        u = ingest_module._Upload(upload.round, upload.sampler, T0, None)
+        moments = []
+        for day in (date(2026, 3, 8), date(2026, 3, 29), date(2026, 7, 1), date(2026, 10, 25), date(2026, 11, 1)):
+            start = datetime.combine(day, time(0), tzinfo=here)
+            moments += [(start + timedelta(minutes=17 * k)).astimezone(here) for k in range(0, 24 * 60 // 17 + 1)]
+        moments += [m.astimezone(dt_timezone.utc) for m in moments[::7]]
+        moments += [m.astimezone(dt_timezone(timedelta(hours=-5))) for m in moments[::11]]
+        for moment in moments:
+            u.day(moment)
+            assert u.micros(moment) == (moment - ingest_module.PG_EPOCH) // timedelta(microseconds=1), moment
 
 
 def test_unknown_people_go_to_the_unit_given_or_are_refused_without_one(upload, triad):
