@@ -397,8 +397,8 @@ def _plain_number(code):
 
 def _parse(upload, chunk, refuse, offset=0):
     """Each record as (barcode, point code, code, scanned at, scanner, day, code as scanned, scanned
-    at as `_Upload.micros`), or None when its time is unusable (refused). `code` is a Code, the reason it is not one, or None
-    for a plain ID number not yet checked (`_plain_number`)."""
+    at as `_Upload.micros`), or None when its time is unusable (refused). `code` is a Code, the
+    reason it is not one, or None for a plain ID number not yet checked (`_plain_number`)."""
     parsed = []
     # Barcodes and points repeat (ten scans a tube): each is normalised once.
     barcodes, points = {}, {}
